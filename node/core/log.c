@@ -7,6 +7,7 @@
 #include "node/common/assert.h"
 #include "node/common/error.h"
 
+EVC_PRINTF(3, 0)
 static void log_va(const struct evc_env *env, enum evc_log_level level, const char *fmt,
                    va_list ap) {
   char line[EVC_LOG_LINE_MAX];
