@@ -69,6 +69,7 @@ enum evc_observation_kind {
   EVC_OBS_DA_INCLUDED,     /* height, count = DA height: blocks up to height are final */
   EVC_OBS_EQUIVOCATION,    /* height, hash: a conflicting block was reported */
   EVC_OBS_COUNTER,         /* text: a named counter, count: amount added */
+  EVC_OBS_GAUGE,           /* text: a named gauge, count: its new value */
 };
 
 struct evc_observation {

@@ -1,0 +1,145 @@
+/* Validating and applying blocks: the one path every block takes into the store, whether it
+ * came from DA, from a peer, from the sign state or from this node's own producer. It never
+ * checks signatures itself (callers batch them) and never commits a block whose recomputed
+ * app hash differs from its header's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/common/assert.h"
+#include "node/common/error.h"
+#include "node/core/log.h"
+#include "node/core/node_internal.h"
+
+void evc_block_release(struct evc_block *b) {
+  free(b->header_bytes);
+  free(b->data_bytes);
+  memset(b, 0, sizeof *b);
+}
+
+static uint8_t *copy_bytes(const uint8_t *bytes, size_t size) {
+  uint8_t *copy = malloc(size > 0 ? size : 1);
+  if (copy != NULL && size > 0) memcpy(copy, bytes, size);
+  return copy;
+}
+
+int evc_block_from_bytes(const uint8_t *header, size_t header_size, const uint8_t *data,
+                         size_t data_size, struct evc_block *out) {
+  memset(out, 0, sizeof *out);
+  int rc = evc_signed_header_decode(header, header_size, &out->sh);
+  if (rc != 0) return rc;
+  rc = evc_header_hash(&out->sh.header, out->hash);
+  if (rc != 0) return rc;
+  out->header_bytes = copy_bytes(header, header_size);
+  out->data_bytes = copy_bytes(data, data_size);
+  if (out->header_bytes == NULL || out->data_bytes == NULL) {
+    evc_block_release(out);
+    return EVC_ENOMEM;
+  }
+  out->header_size = header_size;
+  out->data_size = data_size;
+  return 0;
+}
+
+int evc_chain_check_next(const struct evc_node *n, const struct evc_block *b) {
+  const struct evc_header *h = &b->sh.header;
+  const struct evc_genesis *g = &n->cfg.genesis;
+  if (!evc_chain_id_equal(&h->chain_id, &g->chain_id)) return EVC_EVALIDATE;
+  if (h->height != n->chain.height + 1) return EVC_ECHAIN;
+  if (memcmp(h->proposer, n->proposer, EVC_ADDRESS_SIZE) != 0) return EVC_EVALIDATE;
+  if (memcmp(h->last_header_hash, n->chain.last_hash, EVC_HASH_SIZE) != 0) return EVC_ECHAIN;
+  if (h->height == g->initial_height) {
+    if (h->time_ns < g->genesis_time_ns) return EVC_EVALIDATE;
+  } else if (h->time_ns <= n->last_time_ns) {
+    return EVC_EVALIDATE;
+  }
+  uint8_t data_hash[EVC_HASH_SIZE];
+  evc_sha256(b->data_bytes, b->data_size, data_hash);
+  if (memcmp(data_hash, h->data_hash, EVC_HASH_SIZE) != 0) return EVC_EVALIDATE;
+  return 0;
+}
+
+/* Executes the block's txs inside the open transaction; EVC_EAPPHASH on a mismatch. */
+static int execute_block(struct evc_node *n, const struct evc_block *b) {
+  struct evc_data data;
+  int rc = evc_data_decode(b->data_bytes, b->data_size, &data);
+  if (rc != 0) return EVC_EVALIDATE;
+  if (data.height != b->sh.header.height ||
+      !evc_chain_id_equal(&data.chain_id, &b->sh.header.chain_id)) {
+    evc_data_release(&data);
+    return EVC_EVALIDATE;
+  }
+  uint8_t app_hash[EVC_HASH_SIZE];
+  rc = n->exec.ops->execute(n->exec.impl, data.height, data.txs, data.tx_count, app_hash);
+  evc_data_release(&data);
+  if (rc != 0) return rc;
+  if (memcmp(app_hash, b->sh.header.app_hash, EVC_HASH_SIZE) != 0) return EVC_EAPPHASH;
+  return 0;
+}
+
+int evc_chain_apply(struct evc_node *n, const struct evc_block *b, uint64_t da_height,
+                    bool durable) {
+  EVC_ASSERT(b->sh.header.height == n->chain.height + 1);
+  int rc = evc_store_begin(n->store);
+  if (rc != 0) return rc;
+  rc = execute_block(n, b);
+  if (rc == 0) {
+    rc = evc_store_put_block(n->store, b->sh.header.height, b->hash, b->header_bytes,
+                             b->header_size, b->data_bytes, b->data_size);
+  }
+  struct evc_chain_state next = n->chain;
+  next.height = b->sh.header.height;
+  memcpy(next.last_hash, b->hash, EVC_HASH_SIZE);
+  memcpy(next.app_hash, b->sh.header.app_hash, EVC_HASH_SIZE);
+  if (rc == 0) rc = evc_store_set_chain_state(n->store, &next);
+  if (rc == 0 && da_height > 0) rc = evc_store_mark_da_included(n->store, next.height, da_height);
+  if (rc != 0) {
+    evc_store_abort(n->store);
+    return rc;
+  }
+  rc = evc_store_commit(n->store, durable);
+  if (rc != 0) return rc;
+  evc_store_chain_state(n->store, &n->chain);
+  EVC_ASSERT(n->chain.height == b->sh.header.height);
+  n->last_time_ns = b->sh.header.time_ns;
+  n->blocks_applied++;
+  evc_node_observe(n, EVC_OBS_BLOCK_STORED, next.height, b->hash, da_height, NULL);
+  if (da_height > 0) {
+    evc_node_observe(n, EVC_OBS_DA_INCLUDED, n->chain.da_included_height, NULL, da_height, NULL);
+  }
+  return 0;
+}
+
+int evc_chain_mark_included(struct evc_node *n, uint64_t height, uint64_t da_height) {
+  EVC_ASSERT(da_height > 0);
+  EVC_ASSERT(height <= n->chain.height);
+  uint64_t before = n->chain.da_included_height;
+  int rc = evc_store_begin(n->store);
+  if (rc != 0) return rc;
+  rc = evc_store_mark_da_included(n->store, height, da_height);
+  if (rc != 0) {
+    evc_store_abort(n->store);
+    return rc;
+  }
+  rc = evc_store_commit(n->store, true);
+  if (rc != 0) return rc;
+  evc_store_chain_state(n->store, &n->chain);
+  if (n->chain.da_included_height != before) {
+    evc_node_observe(n, EVC_OBS_DA_INCLUDED, n->chain.da_included_height, NULL, da_height, NULL);
+  }
+  return 0;
+}
+
+int evc_chain_load_block(struct evc_node *n, uint64_t height, struct evc_block *out,
+                         uint64_t *da_height_out) {
+  struct evc_block_record rec;
+  int rc = evc_store_get_block(n->store, height, &rec);
+  if (rc != 0) return rc;
+  rc = evc_block_from_bytes(rec.header, rec.header_size, rec.data, rec.data_size, out);
+  if (rc == 0 && memcmp(out->hash, rec.hash, EVC_HASH_SIZE) != 0) {
+    evc_block_release(out);
+    rc = EVC_ECORRUPT;
+  }
+  if (da_height_out != NULL) *da_height_out = rec.da_height;
+  evc_block_record_release(&rec);
+  return rc == EVC_EDECODE ? EVC_ECORRUPT : rc;
+}

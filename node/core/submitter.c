@@ -1,0 +1,217 @@
+/* The DA submitter: posts each block's header and data blobs in height order, one Submit
+ * call in flight, batches under the size limit, halves a batch DA calls too big, retries with
+ * bounded exponential backoff and re-posts what the mempool TTL dropped. It never drops a
+ * block it has not seen included, and after a restart it derives what is pending from the
+ * store. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/common/assert.h"
+#include "node/common/error.h"
+#include "node/core/log.h"
+#include "node/core/node_internal.h"
+
+#define EVC_SUBMIT_BATCH_BLOCKS_MAX 256u
+
+static void try_submit(struct evc_node *n);
+
+static uint64_t backoff_max_ns(const struct evc_node *n) {
+  uint64_t cap = n->cfg.da_block_time_ns;
+  return cap < 1000000000ull ? 1000000000ull : cap;
+}
+
+static void publish_gauges(struct evc_node *n) {
+  struct evc_submitter *s = &n->sub;
+  uint64_t carried = s->inflight ? s->batch_to : s->next_height - 1;
+  uint64_t pending = n->chain.height > carried ? n->chain.height - carried : 0;
+  uint64_t posted = s->inflight ? s->batch_to - s->batch_from + 1 : 0;
+  evc_node_observe(n, EVC_OBS_GAUGE, 0, NULL, pending, "da_pending");
+  evc_node_observe(n, EVC_OBS_GAUGE, 0, NULL, posted, "da_posted_unincluded");
+}
+
+uint64_t evc_submitter_pending(const struct evc_node *n) {
+  const struct evc_submitter *s = &n->sub;
+  return n->chain.height + 1 > s->next_height ? n->chain.height + 1 - s->next_height : 0;
+}
+
+bool evc_submitter_drained(const struct evc_node *n) {
+  return !n->sub.inflight && n->sub.next_height > n->chain.height;
+}
+
+int evc_submitter_start(struct evc_node *n) {
+  struct evc_submitter *s = &n->sub;
+  memset(s, 0, sizeof *s);
+  s->running = true;
+  s->batch_limit = EVC_SUBMIT_BATCH_BLOCKS_MAX;
+  s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
+  uint64_t first = 0;
+  int rc = evc_store_next_soft(n->store, n->chain.da_included_height, &first);
+  if (rc == EVC_ENOTFOUND) {
+    first = n->chain.height + 1;
+  } else if (rc != 0) {
+    return rc;
+  }
+  s->next_height = first;
+  if (first <= n->chain.height) {
+    evc_logf(n->env, EVC_LOG_INFO, "event=submitter_start pending_from=%llu pending=%llu",
+             (unsigned long long)first, (unsigned long long)(n->chain.height - first + 1));
+  }
+  try_submit(n);
+  return 0;
+}
+
+void evc_submitter_stop(struct evc_node *n) {
+  struct evc_submitter *s = &n->sub;
+  s->running = false;
+  if (s->retry_timer != 0) n->env->timer_cancel(n->env->ctx, s->retry_timer);
+  s->retry_timer = 0;
+}
+
+void evc_submitter_notify(struct evc_node *n) {
+  publish_gauges(n);
+  try_submit(n);
+}
+
+static void retry_timer_callback(void *arg) {
+  struct evc_node *n = arg;
+  n->sub.retry_timer = 0;
+  try_submit(n);
+}
+
+static void retry_later(struct evc_node *n) {
+  struct evc_submitter *s = &n->sub;
+  uint64_t delay = s->backoff_ns;
+  s->backoff_ns = s->backoff_ns * 2 > backoff_max_ns(n) ? backoff_max_ns(n) : s->backoff_ns * 2;
+  if (n->env->timer_start(n->env->ctx, delay, retry_timer_callback, n, &s->retry_timer) != 0) {
+    evc_node_fail(n, EVC_EIO, "cannot arm the submitter's retry timer");
+  }
+}
+
+/* Skips blocks the DA follower already saw included (after a restart, or a re-post). */
+static int skip_included(struct evc_node *n) {
+  struct evc_submitter *s = &n->sub;
+  while (s->next_height <= n->chain.height) {
+    struct evc_block_record rec;
+    int rc = evc_store_get_block(n->store, s->next_height, &rec);
+    if (rc != 0) return rc;
+    uint64_t da_height = rec.da_height;
+    evc_block_record_release(&rec);
+    if (da_height == 0) return 0;
+    s->next_height++;
+  }
+  return 0;
+}
+
+struct submit_batch {
+  struct evc_block blocks[EVC_SUBMIT_BATCH_BLOCKS_MAX];
+  struct evc_da_blob blobs[2 * EVC_SUBMIT_BATCH_BLOCKS_MAX];
+  uint32_t count;
+};
+
+static void batch_release(struct submit_batch *b) {
+  for (uint32_t i = 0; i < b->count; i++) evc_block_release(&b->blocks[i]);
+  free(b);
+}
+
+static int batch_build(struct evc_node *n, struct submit_batch *b) {
+  struct evc_submitter *s = &n->sub;
+  size_t bytes = 0;
+  for (uint64_t h = s->next_height; h <= n->chain.height && b->count < s->batch_limit; h++) {
+    struct evc_block *blk = &b->blocks[b->count];
+    int rc = evc_chain_load_block(n, h, blk, NULL);
+    if (rc != 0) return rc;
+    size_t size = blk->header_size + blk->data_size;
+    if (b->count > 0 && bytes + size > n->cfg.da_batch_bytes_max) {
+      evc_block_release(blk);
+      break;
+    }
+    bytes += size;
+    struct evc_da_blob *hb = &b->blobs[2 * b->count], *db = hb + 1;
+    memcpy(hb->namespace_id, n->cfg.genesis.header_namespace, EVC_NAMESPACE_SIZE);
+    hb->bytes = blk->header_bytes;
+    hb->size = blk->header_size;
+    memcpy(db->namespace_id, n->cfg.genesis.data_namespace, EVC_NAMESPACE_SIZE);
+    db->bytes = blk->data_bytes;
+    db->size = blk->data_size;
+    b->count++;
+  }
+  return 0;
+}
+
+static void submit_callback(void *arg, int status, uint64_t da_height);
+
+static void try_submit(struct evc_node *n) {
+  struct evc_submitter *s = &n->sub;
+  if (!s->running || s->inflight || s->retry_timer != 0 || !evc_node_is_running(n)) return;
+  int rc = skip_included(n);
+  if (rc != 0) return evc_node_fail(n, rc, "the submitter cannot read the store");
+  if (s->next_height > n->chain.height) {
+    publish_gauges(n);
+    evc_node_reevaluate(n);
+    return;
+  }
+  struct submit_batch *b = calloc(1, sizeof *b);
+  if (b == NULL) return evc_node_fail(n, EVC_ENOMEM, "the submitter cannot build a batch");
+  rc = batch_build(n, b);
+  if (rc == 0) {
+    EVC_ASSERT(b->count > 0);
+    s->batch_from = s->next_height;
+    s->batch_to = s->next_height + b->count - 1;
+    rc = n->env->da_submit(n->env->ctx, b->blobs, 2 * (size_t)b->count, submit_callback, n);
+  }
+  batch_release(b);
+  if (rc != 0) {
+    evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_not_started error=%s", evc_errname(rc));
+    return retry_later(n);
+  }
+  s->inflight = true;
+  publish_gauges(n);
+}
+
+static void submit_ok(struct evc_node *n, uint64_t da_height) {
+  struct evc_submitter *s = &n->sub;
+  for (uint64_t h = s->batch_from; h <= s->batch_to; h++) {
+    int rc = evc_chain_mark_included(n, h, da_height);
+    if (rc != 0) return evc_node_fail(n, rc, "cannot record DA inclusion in the store");
+  }
+  evc_logf(n->env, EVC_LOG_INFO, "event=da_submitted heights=%llu..%llu da_height=%llu",
+           (unsigned long long)s->batch_from, (unsigned long long)s->batch_to,
+           (unsigned long long)da_height);
+  s->next_height = s->batch_to + 1;
+  s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
+  s->submits_ok++;
+  if (s->batch_limit < EVC_SUBMIT_BATCH_BLOCKS_MAX) s->batch_limit *= 2;
+  if (s->batch_limit > EVC_SUBMIT_BATCH_BLOCKS_MAX) s->batch_limit = EVC_SUBMIT_BATCH_BLOCKS_MAX;
+}
+
+static void submit_callback(void *arg, int status, uint64_t da_height) {
+  struct evc_node *n = arg;
+  struct evc_submitter *s = &n->sub;
+  EVC_ASSERT(s->inflight);
+  s->inflight = false;
+  if (!evc_node_is_running(n)) return;
+  uint64_t blocks = s->batch_to - s->batch_from + 1;
+  if (status == 0) {
+    submit_ok(n, da_height);
+  } else if (status == EVC_ETOOBIG) {
+    if (blocks == 1) {
+      return evc_node_fail(n, EVC_ETOOBIG, "DA refuses a single block as too big");
+    }
+    s->batch_limit = (uint32_t)(blocks / 2);
+    evc_logf(n->env, EVC_LOG_WARN, "event=da_batch_too_big blocks=%llu retry_blocks=%u",
+             (unsigned long long)blocks, s->batch_limit);
+  } else if (status == EVC_ETIMEDOUT) {
+    evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_expired heights=%llu..%llu action=repost",
+             (unsigned long long)s->batch_from, (unsigned long long)s->batch_to);
+  } else {
+    evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_failed heights=%llu..%llu error=%s "
+             "retry_in_ms=%llu", (unsigned long long)s->batch_from,
+             (unsigned long long)s->batch_to, evc_errname(status),
+             (unsigned long long)(s->backoff_ns / 1000000));
+    publish_gauges(n);
+    return retry_later(n);
+  }
+  if (!evc_node_is_running(n)) return;
+  publish_gauges(n);
+  try_submit(n);
+}
