@@ -1,0 +1,460 @@
+/* The invariant checker. It keeps, per node, the chain that node holds (from its
+ * BLOCK_STORED / ROLLED_BACK / DA_INCLUDED observations), and one global map of the block
+ * every place saw at each height. Two different blocks at one height held by two places is
+ * a fork, with the exceptions DESIGN.md lists: a block only ever held by a wiped or lost
+ * node (forgotten with it), heights above H under --catchup.da-only, and twins. */
+#include "sim/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/common/assert.h"
+#include "node/common/error.h"
+#include "node/common/hex.h"
+#include "node/crypto/crypto.h"
+
+#define DA_PLACE 31u /* the holder bit of DA in a global entry */
+
+struct held {
+  bool present;
+  bool final;
+  uint8_t hash[EVC_HASH_SIZE];
+};
+
+struct node_chain {
+  struct evc_sim_node *node;
+  struct held *blocks; /* indexed by height */
+  uint64_t capacity;
+  uint64_t max_known;      /* highest height stored or signed in this life */
+  uint64_t sign_height;    /* the height whose sign bit this node holds */
+  bool da_only;            /* started with --catchup.da-only this life */
+  bool producing;
+  uint64_t override_floor; /* H when a da_only node started producing */
+  uint64_t equivocations;
+  uint64_t *produced_at;   /* virtual time each height was produced (0: not by this node) */
+};
+
+struct global_entry {
+  bool present;
+  uint8_t hash[EVC_HASH_SIZE];
+  uint32_t holders;      /* store holders, bit per node index; DA_PLACE for DA */
+  uint32_t sign_holders; /* nodes whose sign state names this block */
+  bool final;            /* some node saw it final */
+};
+
+struct evc_check {
+  struct evc_sim *sim;
+  bool twins;
+  struct node_chain nodes[EVC_SIM_NODES_MAX];
+  size_t node_count;
+  struct global_entry *global;
+  uint64_t global_capacity;
+  uint64_t da_scanned; /* DA heights scanned so far */
+  struct {
+    char name[EVC_SIM_NODE_NAME_MAX + 34];
+    uint64_t top;
+  } snapshots[EVC_SIM_SNAPSHOTS_MAX];
+  size_t snapshot_count;
+  enum evc_check_failure failure;
+  char message[512];
+};
+
+static void fail(struct evc_check *c, enum evc_check_failure kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#include <stdarg.h>
+static void fail(struct evc_check *c, enum evc_check_failure kind, const char *fmt, ...) {
+  if (c->failure != EVC_CHECK_OK) return;
+  c->failure = kind;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->message, sizeof c->message, fmt, ap);
+  va_end(ap);
+  evc_sim_trace_note(c->sim, "-", c->message);
+}
+
+static int grow(void **array, uint64_t *capacity, uint64_t need, size_t elem) {
+  if (need < *capacity) return 0;
+  uint64_t cap = *capacity == 0 ? 256 : *capacity;
+  while (cap <= need) cap *= 2;
+  void *p = realloc(*array, cap * elem);
+  if (p == NULL) return EVC_ENOMEM;
+  memset((uint8_t *)p + *capacity * elem, 0, (cap - *capacity) * elem);
+  *array = p;
+  *capacity = cap;
+  return 0;
+}
+
+static struct node_chain *chain_of(struct evc_check *c, const struct evc_sim_node *node) {
+  for (size_t i = 0; i < c->node_count; i++) {
+    if (c->nodes[i].node == node) return &c->nodes[i];
+  }
+  EVC_UNREACHABLE();
+}
+
+static uint32_t bit_of(const struct evc_check *c, const struct node_chain *nc) {
+  return 1u << (uint32_t)(nc - c->nodes);
+}
+
+static int chain_reserve(struct node_chain *nc, uint64_t height) {
+  uint64_t cap = nc->capacity;
+  int rc = grow((void **)&nc->blocks, &nc->capacity, height, sizeof *nc->blocks);
+  uint64_t cap2 = cap;
+  if (rc == 0) rc = grow((void **)&nc->produced_at, &cap2, height, sizeof *nc->produced_at);
+  return rc;
+}
+
+static uint64_t top(const struct node_chain *nc);
+
+static void hex8(const uint8_t *hash, char out[17]) {
+  evc_hex_encode(hash, 8, out);
+}
+
+static const char *place_name(const struct evc_check *c, uint32_t holders) {
+  if (holders & (1u << DA_PLACE)) return "DA";
+  for (size_t i = 0; i < c->node_count; i++) {
+    if (holders & (1u << i)) return evc_sim_node_name(c->nodes[i].node);
+  }
+  return "a sign state";
+}
+
+/* A place (a node's store or sign state, or DA) holds block `hash` at `height`. */
+static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash,
+                       struct node_chain *nc, bool sign) {
+  if (grow((void **)&c->global, &c->global_capacity, height, sizeof *c->global) != 0) {
+    fail(c, EVC_CHECK_SAFETY, "checker out of memory");
+    return;
+  }
+  struct global_entry *g = &c->global[height];
+  uint32_t bit = nc == NULL ? 1u << DA_PLACE : bit_of(c, nc);
+  if (g->present && memcmp(g->hash, hash, EVC_HASH_SIZE) != 0) {
+    uint32_t others = (g->holders | g->sign_holders) & ~bit;
+    bool forgotten = (g->holders | g->sign_holders) == 0;
+    bool da_only_override = nc != NULL && nc->da_only && nc->producing &&
+                            height > nc->override_floor && others == 0 &&
+                            !(g->holders & (1u << DA_PLACE));
+    if (forgotten || da_only_override || c->twins) {
+      if (!c->twins || forgotten) {
+        memset(g, 0, sizeof *g);
+      }
+    }
+    if (!forgotten && !da_only_override && !c->twins) {
+      char a[17], b[17];
+      hex8(g->hash, a);
+      hex8(hash, b);
+      fail(c, EVC_CHECK_SAFETY, "fork at height %llu: %s holds %s.., %s holds %s..",
+           (unsigned long long)height, place_name(c, g->holders | g->sign_holders), a,
+           nc == NULL ? "DA" : evc_sim_node_name(nc->node), b);
+      return;
+    }
+    if (c->twins && g->present) return; /* twin blocks: canonical decided by finality */
+  }
+  if (!g->present) {
+    g->present = true;
+    memcpy(g->hash, hash, EVC_HASH_SIZE);
+  }
+  if (sign) {
+    g->sign_holders |= bit;
+  } else {
+    g->holders |= bit;
+  }
+}
+
+static void drop_holder(struct evc_check *c, uint64_t height, uint32_t bit, bool sign) {
+  if (height >= c->global_capacity || !c->global[height].present) return;
+  struct global_entry *g = &c->global[height];
+  if (sign) {
+    g->sign_holders &= ~bit;
+  } else {
+    g->holders &= ~bit;
+  }
+}
+
+static void on_stored(struct evc_check *c, struct node_chain *nc, uint64_t height,
+                      const uint8_t *hash) {
+  if (chain_reserve(nc, height) != 0) return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
+  struct held *h = &nc->blocks[height];
+  if (h->present && h->final && memcmp(h->hash, hash, EVC_HASH_SIZE) != 0) {
+    char a[17], b[17];
+    hex8(h->hash, a);
+    hex8(hash, b);
+    return fail(c, EVC_CHECK_SAFETY, "final block changed on %s at height %llu: %s.. -> %s..",
+                evc_sim_node_name(nc->node), (unsigned long long)height, a, b);
+  }
+  h->present = true;
+  h->final = false;
+  memcpy(h->hash, hash, EVC_HASH_SIZE);
+  if (height > nc->max_known) nc->max_known = height;
+  global_see(c, height, hash, nc, false);
+}
+
+static void on_rolled_back(struct evc_check *c, struct node_chain *nc, uint64_t height) {
+  for (uint64_t h = height + 1; h < nc->capacity; h++) {
+    if (!nc->blocks[h].present) continue;
+    if (nc->blocks[h].final) {
+      return fail(c, EVC_CHECK_SAFETY, "final block rolled back on %s at height %llu",
+                  evc_sim_node_name(nc->node), (unsigned long long)h);
+    }
+    memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+    drop_holder(c, h, bit_of(c, nc), false);
+  }
+}
+
+static void on_included(struct evc_check *c, struct node_chain *nc, uint64_t height) {
+  for (uint64_t h = height; h > 0 && h < nc->capacity; h--) {
+    struct held *b = &nc->blocks[h];
+    if (!b->present || b->final) break;
+    b->final = true;
+    if (h < c->global_capacity && c->global[h].present) {
+      struct global_entry *g = &c->global[h];
+      if (c->twins && g->final && memcmp(g->hash, b->hash, EVC_HASH_SIZE) != 0) {
+        return fail(c, EVC_CHECK_SAFETY, "two final blocks at height %llu (%s disagrees)",
+                    (unsigned long long)h, evc_sim_node_name(nc->node));
+      }
+      if (c->twins && !g->final) memcpy(g->hash, b->hash, EVC_HASH_SIZE);
+      g->final = true;
+    }
+  }
+}
+
+static void on_signed(struct evc_check *c, struct node_chain *nc, uint64_t height,
+                      const uint8_t *hash) {
+  bool excepted = nc->da_only && height > nc->override_floor;
+  if (height <= nc->max_known && !excepted) {
+    return fail(c, EVC_CHECK_SAFETY, "%s signed height %llu, which it already knew of",
+                evc_sim_node_name(nc->node), (unsigned long long)height);
+  }
+  if (nc->sign_height != 0) drop_holder(c, nc->sign_height, bit_of(c, nc), true);
+  nc->sign_height = height;
+  if (height > nc->max_known) nc->max_known = height;
+  global_see(c, height, hash, nc, true);
+}
+
+static void on_produced(struct evc_check *c, struct node_chain *nc, uint64_t height) {
+  if (chain_reserve(nc, height) != 0) return;
+  nc->produced_at[height] = evc_sim_now(c->sim) + 1; /* +1: time 0 stays "not produced" */
+}
+
+static void observer(void *arg, struct evc_sim_node *node, const struct evc_observation *o) {
+  struct evc_check *c = arg;
+  struct node_chain *nc = chain_of(c, node);
+  switch (o->kind) {
+  case EVC_OBS_BLOCK_STORED: on_stored(c, nc, o->height, o->hash); break;
+  case EVC_OBS_BLOCK_SIGNED: on_signed(c, nc, o->height, o->hash); break;
+  case EVC_OBS_BLOCK_PRODUCED: on_produced(c, nc, o->height); break;
+  case EVC_OBS_ROLLED_BACK: on_rolled_back(c, nc, o->height); break;
+  case EVC_OBS_DA_INCLUDED: on_included(c, nc, o->height); break;
+  case EVC_OBS_EQUIVOCATION: nc->equivocations++; break;
+  case EVC_OBS_MODE:
+    if (o->text != NULL && strcmp(o->text, "producing") == 0 && !nc->producing) {
+      nc->producing = true;
+      nc->override_floor = o->height;
+    }
+    break;
+  case EVC_OBS_COUNTER:
+  case EVC_OBS_GAUGE:
+    break;
+  }
+}
+
+int evc_check_new(struct evc_sim *sim, bool twins, struct evc_check **out) {
+  struct evc_check *c = calloc(1, sizeof *c);
+  if (c == NULL) return EVC_ENOMEM;
+  c->sim = sim;
+  c->twins = twins;
+  c->node_count = evc_sim_node_count(sim);
+  EVC_ASSERT(c->node_count < DA_PLACE);
+  for (size_t i = 0; i < c->node_count; i++) c->nodes[i].node = evc_sim_node_at(sim, i);
+  int rc = evc_sim_add_observer(sim, observer, c);
+  if (rc != 0) {
+    free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+void evc_check_free(struct evc_check *c) {
+  if (c == NULL) return;
+  for (size_t i = 0; i < c->node_count; i++) {
+    free(c->nodes[i].blocks);
+    free(c->nodes[i].produced_at);
+  }
+  free(c->global);
+  free(c);
+}
+
+void evc_check_scan_da(struct evc_check *c) {
+  const struct evc_genesis *g = evc_sim_genesis(c->sim);
+  uint64_t head = evc_sim_da_head(c->sim);
+  for (uint64_t h = c->da_scanned + 1; h <= head; h++) {
+    const struct evc_da_blob *blobs;
+    size_t count;
+    if (evc_sim_da_blobs_at(c->sim, h, &blobs, &count) != 0) continue;
+    for (size_t i = 0; i < count; i++) {
+      if (memcmp(blobs[i].namespace_id, g->header_namespace, EVC_NAMESPACE_SIZE) != 0) continue;
+      struct evc_signed_header sh;
+      if (evc_signed_header_decode(blobs[i].bytes, blobs[i].size, &sh) != 0) continue;
+      if (evc_signed_header_verify(&sh, g->proposer_pubkey) != 0) continue;
+      uint8_t hash[EVC_HASH_SIZE];
+      if (evc_header_hash(&sh.header, hash) != 0) continue;
+      global_see(c, sh.header.height, hash, NULL, false);
+    }
+  }
+  c->da_scanned = head;
+}
+
+void evc_check_on_start(struct evc_check *c, struct evc_sim_node *node, bool da_only) {
+  struct node_chain *nc = chain_of(c, node);
+  nc->da_only = da_only;
+  nc->producing = false;
+  nc->override_floor = 0;
+  nc->max_known = 0;
+  for (uint64_t h = 0; h < nc->capacity; h++) {
+    if (nc->blocks[h].present && h > nc->max_known) nc->max_known = h;
+  }
+}
+
+/* data/ is gone: the node's store holds nothing any more. */
+void evc_check_on_wipe(struct evc_check *c, struct evc_sim_node *node) {
+  struct node_chain *nc = chain_of(c, node);
+  for (uint64_t h = 0; h < nc->capacity; h++) {
+    if (nc->blocks[h].present) drop_holder(c, h, bit_of(c, nc), false);
+    memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+  }
+}
+
+void evc_check_on_lose_machine(struct evc_check *c, struct evc_sim_node *node) {
+  struct node_chain *nc = chain_of(c, node);
+  evc_check_on_wipe(c, node);
+  if (nc->sign_height != 0) drop_holder(c, nc->sign_height, bit_of(c, nc), true);
+  nc->sign_height = 0;
+}
+
+void evc_check_on_snapshot(struct evc_check *c, struct evc_sim_node *node, const char *name) {
+  struct node_chain *nc = chain_of(c, node);
+  size_t i = 0;
+  while (i < c->snapshot_count && strcmp(c->snapshots[i].name, name) != 0) i++;
+  if (i == c->snapshot_count) {
+    if (c->snapshot_count == EVC_SIM_SNAPSHOTS_MAX) return;
+    c->snapshot_count++;
+  }
+  snprintf(c->snapshots[i].name, sizeof c->snapshots[i].name, "%s", name);
+  c->snapshots[i].top = top(nc);
+}
+
+/* A restored store is an older copy of blocks this node held: it holds the prefix up to the
+ * snapshot's head again, and nothing above. */
+void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const char *name) {
+  struct node_chain *nc = chain_of(c, node);
+  uint64_t keep = 0;
+  for (size_t i = 0; i < c->snapshot_count; i++) {
+    if (strcmp(c->snapshots[i].name, name) == 0) keep = c->snapshots[i].top;
+  }
+  for (uint64_t h = keep + 1; h < nc->capacity; h++) {
+    if (nc->blocks[h].present) drop_holder(c, h, bit_of(c, nc), false);
+    memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+  }
+}
+
+uint64_t evc_check_p2p_only_blocks(const struct evc_check *c, const struct evc_sim_node *node) {
+  uint32_t mine = 0;
+  for (size_t i = 0; i < c->node_count; i++) {
+    if (c->nodes[i].node == node) mine = 1u << i;
+  }
+  uint64_t count = 0;
+  for (uint64_t h = 0; h < c->global_capacity; h++) {
+    const struct global_entry *g = &c->global[h];
+    if (!g->present || (g->holders & (1u << DA_PLACE))) continue;
+    if ((g->holders & ~mine) != 0) count++;
+  }
+  return count;
+}
+
+enum evc_check_failure evc_check_failed(const struct evc_check *c, const char **message_out) {
+  if (message_out != NULL) *message_out = c->message;
+  return c->failure;
+}
+
+uint64_t evc_check_equivocations(const struct evc_check *c, const struct evc_sim_node *node) {
+  return chain_of((struct evc_check *)c, node)->equivocations;
+}
+
+static uint64_t top(const struct node_chain *nc) {
+  uint64_t t = 0;
+  for (uint64_t h = 0; h < nc->capacity; h++) {
+    if (nc->blocks[h].present) t = h;
+  }
+  return t;
+}
+
+bool evc_check_same_chain(const struct evc_check *c, const struct evc_sim_node *a,
+                          const struct evc_sim_node *b, char *msg, size_t msg_size) {
+  const struct node_chain *x = chain_of((struct evc_check *)c, a);
+  const struct node_chain *y = chain_of((struct evc_check *)c, b);
+  uint64_t ta = top(x), tb = top(y);
+  uint64_t upto = ta < tb ? ta : tb;
+  for (uint64_t h = 1; h <= upto; h++) {
+    const struct held *p = &x->blocks[h], *q = &y->blocks[h];
+    if (p->present && q->present && memcmp(p->hash, q->hash, EVC_HASH_SIZE) == 0) continue;
+    snprintf(msg, msg_size, "%s and %s differ at height %llu (heads %llu and %llu)",
+             evc_sim_node_name(a), evc_sim_node_name(b), (unsigned long long)h,
+             (unsigned long long)ta, (unsigned long long)tb);
+    return false;
+  }
+  return true;
+}
+
+/* Every block a producing sequencer made more than bound_ns before the end is final on it
+ * and held by every running node. */
+static void check_liveness(struct evc_check *c, uint64_t bound_ns) {
+  uint64_t now = evc_sim_now(c->sim);
+  for (size_t i = 0; i < c->node_count && c->failure == EVC_CHECK_OK; i++) {
+    struct node_chain *seq = &c->nodes[i];
+    struct evc_sim_node_view v;
+    evc_sim_node_get_view(seq->node, &v);
+    if (!v.running || strcmp(v.mode, "producing") != 0) continue;
+    for (uint64_t h = 1; h < seq->capacity; h++) {
+      uint64_t at = seq->produced_at[h];
+      if (at == 0 || at - 1 + bound_ns >= now || !seq->blocks[h].present) continue;
+      if (!seq->blocks[h].final) {
+        return fail(c, EVC_CHECK_LIVENESS, "%s produced height %llu at %llu ms and it is not on "
+                    "DA %llu ms later", v.name, (unsigned long long)h,
+                    (unsigned long long)((at - 1) / 1000000),
+                    (unsigned long long)((now - at + 1) / 1000000));
+      }
+      for (size_t j = 0; j < c->node_count; j++) {
+        struct evc_sim_node_view w;
+        evc_sim_node_get_view(c->nodes[j].node, &w);
+        const struct node_chain *other = &c->nodes[j];
+        if (!w.running) continue;
+        if (h < other->capacity && other->blocks[h].present &&
+            memcmp(other->blocks[h].hash, seq->blocks[h].hash, EVC_HASH_SIZE) == 0) {
+          continue;
+        }
+        return fail(c, EVC_CHECK_LIVENESS, "%s does not hold height %llu, produced by %s at %llu ms",
+                    w.name, (unsigned long long)h, v.name, (unsigned long long)((at - 1) / 1000000));
+      }
+    }
+  }
+}
+
+static void check_twins(struct evc_check *c) {
+  bool any_failed = false;
+  for (size_t i = 0; i < c->node_count; i++) {
+    struct evc_sim_node_view v;
+    evc_sim_node_get_view(c->nodes[i].node, &v);
+    if (evc_sim_node_signer(c->nodes[i].node) != NULL && strcmp(v.mode, "failed") == 0) {
+      any_failed = true;
+    }
+  }
+  if (!any_failed) fail(c, EVC_CHECK_SAFETY, "twin sequencers: neither twin ended in failed");
+}
+
+enum evc_check_failure evc_check_finish(struct evc_check *c, uint64_t bound_ns) {
+  evc_check_scan_da(c);
+  if (c->twins) check_twins(c);
+  check_liveness(c, bound_ns);
+  return c->failure;
+}

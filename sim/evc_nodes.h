@@ -1,0 +1,15 @@
+/* The simulator's node classes for the real evc node core: "aggregator" and "full". Each
+ * wraps an evc_node on the simulated env and, on an aggregator, feeds the mempool with the
+ * scenario's txs_per_block deterministic txs every block time. */
+#ifndef EVC_SIM_EVC_NODES_H
+#define EVC_SIM_EVC_NODES_H
+
+#include "sim/sim.h"
+
+extern const struct evc_sim_node_class evc_sim_aggregator_class;
+extern const struct evc_sim_node_class evc_sim_full_class;
+
+/* The class for a scenario role, or NULL when this build has none. */
+const struct evc_sim_node_class *evc_sim_class_for_role(const char *role);
+
+#endif

@@ -1,0 +1,47 @@
+/* Runs one scenario file for one seed: builds the simulation, plays the timeline, checks the
+ * invariants after every event and the expectations at the end, and returns a verdict with
+ * the trace hash. It exits nothing and prints nothing except through its trace and result. */
+#ifndef EVC_SIM_RUNNER_H
+#define EVC_SIM_RUNNER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/scenario.h"
+#include "sim/sim.h"
+
+enum evc_verdict {
+  EVC_VERDICT_PASS,
+  EVC_VERDICT_SAFETY,
+  EVC_VERDICT_LIVENESS,
+  EVC_VERDICT_EXPECTATION,
+  EVC_VERDICT_ERROR,
+};
+
+const char *evc_verdict_name(enum evc_verdict verdict);
+
+typedef const struct evc_sim_node_class *(*evc_class_resolver)(const char *role);
+
+struct evc_run_options {
+  uint64_t seed;
+  FILE *trace_out;               /* NULL: no trace text */
+  evc_class_resolver class_for_role;
+  void (*trace_sink)(void *arg, const char *line, size_t size); /* optional */
+  void *trace_sink_arg;
+};
+
+struct evc_run_result {
+  enum evc_verdict verdict;
+  char message[1024];       /* the first failure, or a summary on pass */
+  uint8_t trace_hash[EVC_HASH_SIZE];
+  uint64_t end_ms;          /* virtual time at the end */
+  uint64_t events;
+  uint64_t trace_lines;
+};
+
+/* Runs sc with opt->seed. Returns 0 with a verdict in out (which may be a failure), or a
+ * negative code when the run could not be set up (out->verdict is then ERROR). */
+int evc_run_scenario(const struct evc_scenario *sc, const struct evc_run_options *opt,
+                     struct evc_run_result *out);
+
+#endif
