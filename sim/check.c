@@ -208,11 +208,6 @@ static void on_included(struct evc_check *c, struct node_chain *nc, uint64_t hei
     b->final = true;
     if (h < c->global_capacity && c->global[h].present) {
       struct global_entry *g = &c->global[h];
-      if (c->twins && g->final && memcmp(g->hash, b->hash, EVC_HASH_SIZE) != 0) {
-        return fail(c, EVC_CHECK_SAFETY, "two final blocks at height %llu (%s disagrees)",
-                    (unsigned long long)h, evc_sim_node_name(nc->node));
-      }
-      if (c->twins && !g->final) memcpy(g->hash, b->hash, EVC_HASH_SIZE);
       g->final = true;
     }
   }
@@ -440,7 +435,34 @@ static void check_liveness(struct evc_check *c, uint64_t bound_ns) {
   }
 }
 
+static bool failed_node(const struct node_chain *nc) {
+  struct evc_sim_node_view v;
+  evc_sim_node_get_view(nc->node, &v);
+  return strcmp(v.mode, "failed") == 0;
+}
+
+/* With twins, DA's first-in-order chain is canonical: every node that did not fail must
+ * agree on every block it holds as final. */
+static void check_twin_finals(struct evc_check *c) {
+  for (size_t i = 0; i < c->node_count; i++) {
+    const struct node_chain *a = &c->nodes[i];
+    if (failed_node(a)) continue;
+    for (size_t j = i + 1; j < c->node_count; j++) {
+      const struct node_chain *b = &c->nodes[j];
+      if (failed_node(b)) continue;
+      uint64_t upto = a->capacity < b->capacity ? a->capacity : b->capacity;
+      for (uint64_t h = 1; h < upto; h++) {
+        const struct held *x = &a->blocks[h], *y = &b->blocks[h];
+        if (!x->final || !y->final || memcmp(x->hash, y->hash, EVC_HASH_SIZE) == 0) continue;
+        return fail(c, EVC_CHECK_SAFETY, "%s and %s hold different final blocks at height %llu",
+                    evc_sim_node_name(a->node), evc_sim_node_name(b->node), (unsigned long long)h);
+      }
+    }
+  }
+}
+
 static void check_twins(struct evc_check *c) {
+  check_twin_finals(c);
   bool any_failed = false;
   for (size_t i = 0; i < c->node_count; i++) {
     struct evc_sim_node_view v;

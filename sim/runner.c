@@ -174,6 +174,7 @@ static void do_start(struct run *r, const struct evc_scenario_step *st,
   if (st->catchup_p2p_timeout_ms.set) o.catchup_p2p_timeout_ms = st->catchup_p2p_timeout_ms.value;
   if (st->inbound_grace_ms.set) o.inbound_grace_ms = st->inbound_grace_ms.value;
   o.da_only = st->da_only;
+  if (!wait_down(r, node, st->index)) return; /* the old process must be gone first */
   evc_check_on_start(r->check, node, st->da_only);
   int rc = evc_sim_node_start(node, &o);
   if (rc != 0) {

@@ -109,13 +109,17 @@ int evc_chain_apply(struct evc_node *n, const struct evc_block *b, uint64_t da_h
   return 0;
 }
 
-int evc_chain_mark_included(struct evc_node *n, uint64_t height, uint64_t da_height) {
+/* Records that blocks from..to were found on DA at da_height, in one durable commit. */
+int evc_chain_mark_included(struct evc_node *n, uint64_t from, uint64_t to, uint64_t da_height) {
   EVC_ASSERT(da_height > 0);
-  EVC_ASSERT(height <= n->chain.height);
+  EVC_ASSERT(from <= to);
+  EVC_ASSERT(to <= n->chain.height);
   uint64_t before = n->chain.da_included_height;
   int rc = evc_store_begin(n->store);
   if (rc != 0) return rc;
-  rc = evc_store_mark_da_included(n->store, height, da_height);
+  for (uint64_t h = from; h <= to && rc == 0; h++) {
+    rc = evc_store_mark_da_included(n->store, h, da_height);
+  }
   if (rc != 0) {
     evc_store_abort(n->store);
     return rc;
@@ -125,6 +129,8 @@ int evc_chain_mark_included(struct evc_node *n, uint64_t height, uint64_t da_hei
   evc_store_chain_state(n->store, &n->chain);
   if (n->chain.da_included_height != before) {
     evc_node_observe(n, EVC_OBS_DA_INCLUDED, n->chain.da_included_height, NULL, da_height, NULL);
+    evc_submitter_publish(n);
+    if (n->mode == EVC_MODE_PRODUCING) evc_node_reevaluate(n); /* a draining stop may be done */
   }
   return 0;
 }

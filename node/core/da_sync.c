@@ -118,7 +118,7 @@ static int handle_known(struct evc_node *n, const struct evc_block *b, uint64_t 
   evc_block_record_release(&rec);
   if (same) {
     if (stored_da != 0) return 0; /* a re-post: identical blobs are harmless */
-    return evc_chain_mark_included(n, height, da_height);
+    return evc_chain_mark_included(n, height, height, da_height);
   }
   if (own_key_watch(n) || (n->cfg.aggregator && stored_da == 0)) {
     own_key_conflict(n, b);

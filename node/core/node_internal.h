@@ -110,15 +110,25 @@ struct evc_da_sync {
   uint32_t candidate_count;
 };
 
+#define EVC_SUBMIT_INFLIGHT_MAX 16u
+
+struct evc_submit_call { /* one Submit call in flight: heights [from, to] */
+  struct evc_node *node;
+  bool busy;
+  uint64_t from;
+  uint64_t to;
+};
+
 struct evc_submitter {
   bool running;
-  bool inflight;
-  uint64_t next_height;    /* lowest height not yet carried by a Submit call (or to re-post) */
-  uint64_t batch_from;     /* the in-flight batch: [batch_from, batch_to] */
-  uint64_t batch_to;
-  uint32_t batch_limit;    /* blocks per batch; halved on "too big" */
+  uint64_t next_height;    /* lowest height no Submit call has carried (or to post again) */
+  uint32_t batch_limit;    /* blocks per call; halved on "too big" */
   uint64_t backoff_ns;
-  uint64_t retry_timer;
+  uint64_t retry_timer;    /* armed after a failure, or to space calls out */
+  uint64_t last_call_ns;   /* monotonic time of the last call started */
+  struct evc_submit_call calls[EVC_SUBMIT_INFLIGHT_MAX];
+  uint32_t inflight;
+  uint64_t submits_started;
   uint64_t submits_ok;
 };
 
@@ -192,7 +202,7 @@ int evc_chain_check_next(const struct evc_node *n, const struct evc_block *b);
 /* Executes and stores b in one transaction (app hash checked); da_height 0 = soft. */
 int evc_chain_apply(struct evc_node *n, const struct evc_block *b, uint64_t da_height,
                     bool durable);
-int evc_chain_mark_included(struct evc_node *n, uint64_t height, uint64_t da_height);
+int evc_chain_mark_included(struct evc_node *n, uint64_t from, uint64_t to, uint64_t da_height);
 int evc_chain_load_block(struct evc_node *n, uint64_t height, struct evc_block *out,
                          uint64_t *da_height_out);
 
@@ -207,6 +217,7 @@ uint64_t evc_da_sync_highest_candidate(const struct evc_node *n);
 int evc_submitter_start(struct evc_node *n);
 void evc_submitter_stop(struct evc_node *n);
 void evc_submitter_notify(struct evc_node *n);
+void evc_submitter_publish(struct evc_node *n);
 bool evc_submitter_drained(const struct evc_node *n);
 uint64_t evc_submitter_pending(const struct evc_node *n);
 

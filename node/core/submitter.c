@@ -20,11 +20,15 @@ static uint64_t backoff_max_ns(const struct evc_node *n) {
   return cap < 1000000000ull ? 1000000000ull : cap;
 }
 
-static void publish_gauges(struct evc_node *n) {
+/* da_pending: produced blocks no Submit call carried yet; da_posted_unincluded: blocks
+ * carried by a call (in flight or accepted) that the DA follower has not seen included. */
+void evc_submitter_publish(struct evc_node *n) {
   struct evc_submitter *s = &n->sub;
-  uint64_t carried = s->inflight ? s->batch_to : s->next_height - 1;
+  if (!s->running) return;
+  uint64_t carried = s->next_height - 1;
   uint64_t pending = n->chain.height > carried ? n->chain.height - carried : 0;
-  uint64_t posted = s->inflight ? s->batch_to - s->batch_from + 1 : 0;
+  uint64_t posted = carried > n->chain.da_included_height ? carried - n->chain.da_included_height
+                                                          : 0;
   evc_node_observe(n, EVC_OBS_GAUGE, 0, NULL, pending, "da_pending");
   evc_node_observe(n, EVC_OBS_GAUGE, 0, NULL, posted, "da_posted_unincluded");
 }
@@ -34,13 +38,16 @@ uint64_t evc_submitter_pending(const struct evc_node *n) {
   return n->chain.height + 1 > s->next_height ? n->chain.height + 1 - s->next_height : 0;
 }
 
+/* Every produced block is carried and seen included on DA. */
 bool evc_submitter_drained(const struct evc_node *n) {
-  return !n->sub.inflight && n->sub.next_height > n->chain.height;
+  return n->sub.inflight == 0 && n->sub.next_height > n->chain.height &&
+         n->chain.da_included_height == n->chain.height;
 }
 
 int evc_submitter_start(struct evc_node *n) {
   struct evc_submitter *s = &n->sub;
   memset(s, 0, sizeof *s);
+  for (uint32_t i = 0; i < EVC_SUBMIT_INFLIGHT_MAX; i++) s->calls[i].node = n;
   s->running = true;
   s->batch_limit = EVC_SUBMIT_BATCH_BLOCKS_MAX;
   s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
@@ -68,7 +75,7 @@ void evc_submitter_stop(struct evc_node *n) {
 }
 
 void evc_submitter_notify(struct evc_node *n) {
-  publish_gauges(n);
+  evc_submitter_publish(n);
   try_submit(n);
 }
 
@@ -78,15 +85,20 @@ static void retry_timer_callback(void *arg) {
   try_submit(n);
 }
 
+static void arm_timer(struct evc_node *n, uint64_t delay_ns) {
+  struct evc_submitter *s = &n->sub;
+  if (s->retry_timer != 0) return;
+  if (n->env->timer_start(n->env->ctx, delay_ns, retry_timer_callback, n, &s->retry_timer) != 0) {
+    evc_node_fail(n, EVC_EIO, "cannot arm the submitter's timer");
+  }
+}
+
 static void retry_later(struct evc_node *n) {
   struct evc_submitter *s = &n->sub;
   uint64_t delay = s->backoff_ns;
   s->backoff_ns = s->backoff_ns * 2 > backoff_max_ns(n) ? backoff_max_ns(n) : s->backoff_ns * 2;
-  if (n->env->timer_start(n->env->ctx, delay, retry_timer_callback, n, &s->retry_timer) != 0) {
-    evc_node_fail(n, EVC_EIO, "cannot arm the submitter's retry timer");
-  }
+  arm_timer(n, delay);
 }
-
 /* Skips blocks the DA follower already saw included (after a restart, or a re-post). */
 static int skip_included(struct evc_node *n) {
   struct evc_submitter *s = &n->sub;
@@ -140,78 +152,101 @@ static int batch_build(struct evc_node *n, struct submit_batch *b) {
 
 static void submit_callback(void *arg, int status, uint64_t da_height);
 
+static struct evc_submit_call *free_call(struct evc_node *n) {
+  for (uint32_t i = 0; i < EVC_SUBMIT_INFLIGHT_MAX; i++) {
+    if (!n->sub.calls[i].busy) return &n->sub.calls[i];
+  }
+  return NULL;
+}
+
+/* Calls start at most every quarter DA block, so that one call carries every block made in
+ * between, while a block still waits far less than a DA block before it is posted. */
+static uint64_t spacing_ns(const struct evc_node *n) { return n->cfg.da_block_time_ns / 4; }
+
 static void try_submit(struct evc_node *n) {
   struct evc_submitter *s = &n->sub;
-  if (!s->running || s->inflight || s->retry_timer != 0 || !evc_node_is_running(n)) return;
+  if (!s->running || s->retry_timer != 0 || !evc_node_is_running(n)) return;
   int rc = skip_included(n);
   if (rc != 0) return evc_node_fail(n, rc, "the submitter cannot read the store");
   if (s->next_height > n->chain.height) {
-    publish_gauges(n);
+    evc_submitter_publish(n);
     evc_node_reevaluate(n);
     return;
+  }
+  struct evc_submit_call *call = free_call(n);
+  if (call == NULL) return; /* a completion calls again */
+  uint64_t now = n->env->mono_ns(n->env->ctx);
+  if (s->submits_started > 0 && now < s->last_call_ns + spacing_ns(n)) {
+    return arm_timer(n, s->last_call_ns + spacing_ns(n) - now);
   }
   struct submit_batch *b = calloc(1, sizeof *b);
   if (b == NULL) return evc_node_fail(n, EVC_ENOMEM, "the submitter cannot build a batch");
   rc = batch_build(n, b);
   if (rc == 0) {
     EVC_ASSERT(b->count > 0);
-    s->batch_from = s->next_height;
-    s->batch_to = s->next_height + b->count - 1;
-    rc = n->env->da_submit(n->env->ctx, b->blobs, 2 * (size_t)b->count, submit_callback, n);
+    call->from = s->next_height;
+    call->to = s->next_height + b->count - 1;
+    rc = n->env->da_submit(n->env->ctx, b->blobs, 2 * (size_t)b->count, submit_callback, call);
   }
   batch_release(b);
   if (rc != 0) {
     evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_not_started error=%s", evc_errname(rc));
     return retry_later(n);
   }
-  s->inflight = true;
-  publish_gauges(n);
+  call->busy = true;
+  s->inflight++;
+  s->submits_started++;
+  s->last_call_ns = now;
+  s->next_height = call->to + 1;
+  evc_submitter_publish(n);
 }
 
-static void submit_ok(struct evc_node *n, uint64_t da_height) {
+static void submit_failed(struct evc_node *n, struct evc_submit_call *call, int status) {
   struct evc_submitter *s = &n->sub;
-  for (uint64_t h = s->batch_from; h <= s->batch_to; h++) {
-    int rc = evc_chain_mark_included(n, h, da_height);
-    if (rc != 0) return evc_node_fail(n, rc, "cannot record DA inclusion in the store");
-  }
-  evc_logf(n->env, EVC_LOG_INFO, "event=da_submitted heights=%llu..%llu da_height=%llu",
-           (unsigned long long)s->batch_from, (unsigned long long)s->batch_to,
-           (unsigned long long)da_height);
-  s->next_height = s->batch_to + 1;
-  s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
-  s->submits_ok++;
-  if (s->batch_limit < EVC_SUBMIT_BATCH_BLOCKS_MAX) s->batch_limit *= 2;
-  if (s->batch_limit > EVC_SUBMIT_BATCH_BLOCKS_MAX) s->batch_limit = EVC_SUBMIT_BATCH_BLOCKS_MAX;
-}
-
-static void submit_callback(void *arg, int status, uint64_t da_height) {
-  struct evc_node *n = arg;
-  struct evc_submitter *s = &n->sub;
-  EVC_ASSERT(s->inflight);
-  s->inflight = false;
-  if (!evc_node_is_running(n)) return;
-  uint64_t blocks = s->batch_to - s->batch_from + 1;
-  if (status == 0) {
-    submit_ok(n, da_height);
-  } else if (status == EVC_ETOOBIG) {
-    if (blocks == 1) {
-      return evc_node_fail(n, EVC_ETOOBIG, "DA refuses a single block as too big");
-    }
+  uint64_t blocks = call->to - call->from + 1;
+  if (call->from < s->next_height) s->next_height = call->from; /* post them again */
+  if (status == EVC_ETOOBIG) {
+    if (blocks == 1) return evc_node_fail(n, EVC_ETOOBIG, "DA refuses a single block as too big");
     s->batch_limit = (uint32_t)(blocks / 2);
     evc_logf(n->env, EVC_LOG_WARN, "event=da_batch_too_big blocks=%llu retry_blocks=%u",
              (unsigned long long)blocks, s->batch_limit);
-  } else if (status == EVC_ETIMEDOUT) {
+    return;
+  }
+  if (status == EVC_ETIMEDOUT) {
     evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_expired heights=%llu..%llu action=repost",
-             (unsigned long long)s->batch_from, (unsigned long long)s->batch_to);
+             (unsigned long long)call->from, (unsigned long long)call->to);
+    return;
+  }
+  evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_failed heights=%llu..%llu error=%s "
+           "retry_in_ms=%llu", (unsigned long long)call->from, (unsigned long long)call->to,
+           evc_errname(status), (unsigned long long)(s->backoff_ns / 1000000));
+  retry_later(n);
+}
+
+static void submit_callback(void *arg, int status, uint64_t da_height) {
+  struct evc_submit_call *call = arg;
+  struct evc_node *n = call->node;
+  struct evc_submitter *s = &n->sub;
+  EVC_ASSERT(call->busy);
+  EVC_ASSERT(s->inflight > 0);
+  call->busy = false;
+  s->inflight--;
+  if (!evc_node_is_running(n)) return;
+  if (status == 0) {
+    /* Accepted is not yet final: the DA follower marks the blocks included when it finds
+     * them first in DA order at their heights, and catches a twin's blocks if they are not. */
+    evc_logf(n->env, EVC_LOG_INFO, "event=da_accepted heights=%llu..%llu da_height=%llu",
+             (unsigned long long)call->from, (unsigned long long)call->to,
+             (unsigned long long)da_height);
+    s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
+    s->submits_ok++;
+    s->batch_limit = s->batch_limit * 2 > EVC_SUBMIT_BATCH_BLOCKS_MAX ? EVC_SUBMIT_BATCH_BLOCKS_MAX
+                                                                      : s->batch_limit * 2;
   } else {
-    evc_logf(n->env, EVC_LOG_WARN, "event=da_submit_failed heights=%llu..%llu error=%s "
-             "retry_in_ms=%llu", (unsigned long long)s->batch_from,
-             (unsigned long long)s->batch_to, evc_errname(status),
-             (unsigned long long)(s->backoff_ns / 1000000));
-    publish_gauges(n);
-    return retry_later(n);
+    submit_failed(n, call, status);
   }
   if (!evc_node_is_running(n)) return;
-  publish_gauges(n);
+  evc_submitter_publish(n);
   try_submit(n);
+  evc_node_reevaluate(n);
 }
