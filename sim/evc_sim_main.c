@@ -168,9 +168,10 @@ static bool sweep_one(const char *file, const struct evc_scenario *sc, uint64_t 
   fprintf(out, ",\"file\":");
   json_string(out, file);
   fprintf(out, ",\"seed\":%llu,\"verdict\":\"%s\",\"trace_hash\":\"%s\",\"duration_ms\":%llu,"
-          "\"virtual_ms\":%llu,\"faults\":[],\"message\":", (unsigned long long)seed,
-          evc_verdict_name(res.verdict), hex, (unsigned long long)elapsed,
-          (unsigned long long)res.end_ms);
+          "\"virtual_ms\":%llu,\"events\":%llu,\"faults\":[],\"message\":",
+          (unsigned long long)seed, evc_verdict_name(res.verdict), hex,
+          (unsigned long long)elapsed, (unsigned long long)res.end_ms,
+          (unsigned long long)res.events);
   json_string(out, res.message);
   fprintf(out, "}\n");
   fclose(out);
