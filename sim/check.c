@@ -32,6 +32,7 @@ struct node_chain {
   bool producing;
   uint64_t override_floor; /* H when a da_only node started producing */
   uint64_t equivocations;
+  uint32_t answered;       /* nodes that answered it (status) in this life before producing */
   uint64_t *produced_at;   /* virtual time each height was produced (0: not by this node) */
 };
 
@@ -42,6 +43,15 @@ struct global_entry {
   uint32_t sign_holders; /* nodes whose sign state names this block */
   bool final;            /* some node saw it final */
 };
+
+/* A soft reorg DESIGN.md permits: a recovered sequencer produced over a soft block held only
+ * by nodes that had not answered it. Those nodes must report and roll back by the end. */
+struct soft_reorg {
+  uint64_t height;
+  uint8_t old_hash[EVC_HASH_SIZE];
+  uint32_t holders;
+};
+#define SOFT_REORGS_MAX 256
 
 struct evc_check {
   struct evc_sim *sim;
@@ -56,6 +66,8 @@ struct evc_check {
     uint64_t top;
   } snapshots[EVC_SIM_SNAPSHOTS_MAX];
   size_t snapshot_count;
+  struct soft_reorg reorgs[SOFT_REORGS_MAX];
+  size_t reorg_count;
   enum evc_check_failure failure;
   char message[512];
 };
@@ -131,6 +143,17 @@ static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash
   if (g->present && memcmp(g->hash, hash, EVC_HASH_SIZE) != 0) {
     uint32_t others = (g->holders | g->sign_holders) & ~bit;
     bool forgotten = (g->holders | g->sign_holders) == 0;
+    bool soft_reorg = !c->twins && nc != NULL && nc->producing && !g->final &&
+                      !(g->holders & (1u << DA_PLACE)) && (g->sign_holders & ~bit) == 0 &&
+                      (others & nc->answered) == 0 && c->reorg_count < SOFT_REORGS_MAX;
+    if (soft_reorg && !forgotten) {
+      struct soft_reorg *r = &c->reorgs[c->reorg_count++];
+      r->height = height;
+      memcpy(r->old_hash, g->hash, EVC_HASH_SIZE);
+      r->holders = others;
+      memset(g, 0, sizeof *g);
+      forgotten = true;
+    }
     bool da_only_override = nc != NULL && nc->da_only && nc->producing &&
                             height > nc->override_floor && others == 0 &&
                             !(g->holders & (1u << DA_PLACE));
@@ -247,6 +270,11 @@ static void observer(void *arg, struct evc_sim_node *node, const struct evc_obse
       nc->override_floor = o->height;
     }
     break;
+  case EVC_OBS_PEER_ANSWERED:
+    for (size_t i = 0; i < c->node_count && o->text != NULL && !nc->producing; i++) {
+      if (strcmp(evc_sim_node_name(c->nodes[i].node), o->text) == 0) nc->answered |= 1u << i;
+    }
+    break;
   case EVC_OBS_COUNTER:
   case EVC_OBS_GAUGE:
     break;
@@ -306,6 +334,7 @@ void evc_check_on_start(struct evc_check *c, struct evc_sim_node *node, bool da_
   nc->producing = false;
   nc->override_floor = 0;
   nc->max_known = 0;
+  nc->answered = 0;
   for (uint64_t h = 0; h < nc->capacity; h++) {
     if (nc->blocks[h].present && h > nc->max_known) nc->max_known = h;
   }
@@ -474,8 +503,31 @@ static void check_twins(struct evc_check *c) {
   if (!any_failed) fail(c, EVC_CHECK_SAFETY, "twin sequencers: neither twin ended in failed");
 }
 
+/* Every permitted soft reorg was resolved: the nodes that held the old soft block reported an
+ * equivocation and no longer hold it (or are down for good). */
+static void check_reorgs(struct evc_check *c) {
+  for (size_t r = 0; r < c->reorg_count; r++) {
+    const struct soft_reorg *sr = &c->reorgs[r];
+    for (size_t i = 0; i < c->node_count; i++) {
+      if (!(sr->holders & (1u << i))) continue;
+      const struct node_chain *nc = &c->nodes[i];
+      bool holds = sr->height < nc->capacity && nc->blocks[sr->height].present &&
+                   memcmp(nc->blocks[sr->height].hash, sr->old_hash, EVC_HASH_SIZE) == 0;
+      if (holds) {
+        return fail(c, EVC_CHECK_SAFETY, "soft reorg at height %llu unresolved: %s still holds "
+                    "the old block", (unsigned long long)sr->height, evc_sim_node_name(nc->node));
+      }
+      if (nc->equivocations == 0) {
+        return fail(c, EVC_CHECK_SAFETY, "soft reorg at height %llu: %s never reported it",
+                    (unsigned long long)sr->height, evc_sim_node_name(nc->node));
+      }
+    }
+  }
+}
+
 enum evc_check_failure evc_check_finish(struct evc_check *c, uint64_t bound_ns) {
   evc_check_scan_da(c);
+  check_reorgs(c);
   if (c->twins) check_twins(c);
   check_liveness(c, bound_ns);
   return c->failure;

@@ -196,6 +196,7 @@ static const char *kind_name(enum evc_observation_kind kind) {
     case EVC_OBS_EQUIVOCATION: return "equivocation";
     case EVC_OBS_COUNTER: return "counter";
     case EVC_OBS_GAUGE: return "gauge";
+    case EVC_OBS_PEER_ANSWERED: return "peer_answered";
   }
   return "unknown";
 }

@@ -543,7 +543,8 @@ void evc_simk_node_observed(struct evc_sim_node *node, const struct evc_observat
     case EVC_OBS_COUNTER: counter_update(node, text, obs->count, false); break;
     case EVC_OBS_GAUGE: counter_update(node, text, obs->count, true); break;
     case EVC_OBS_BLOCK_SIGNED:
-    case EVC_OBS_EQUIVOCATION: break;
+    case EVC_OBS_EQUIVOCATION:
+    case EVC_OBS_PEER_ANSWERED: break;
   }
   struct evc_sim *sim = node->sim;
   evc_simk_enter(sim);

@@ -1,7 +1,7 @@
 # Script checks registered with ctest beside the cmocka suites.
 add_test(NAME seam_check
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/seam_check.sh ${CMAKE_CURRENT_SOURCE_DIR}/seam_allowlist.txt
-                 $<TARGET_FILE:evc_core> $<TARGET_FILE:evc_exec> $<TARGET_FILE:evc_store>
+                 $<TARGET_FILE:evc_core> $<TARGET_FILE:evc_p2p> $<TARGET_FILE:evc_exec> $<TARGET_FILE:evc_store>
                  $<TARGET_FILE:evc_crypto> $<TARGET_FILE:evc_types> $<TARGET_FILE:evc_common>)
 # Proof the check can fail: a library that reads the wall clock directly must be refused.
 add_library(evc_seam_canary STATIC ${CMAKE_CURRENT_SOURCE_DIR}/seam_canary.c)

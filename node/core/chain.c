@@ -149,3 +149,32 @@ int evc_chain_load_block(struct evc_node *n, uint64_t height, struct evc_block *
   evc_block_record_release(&rec);
   return rc == EVC_EDECODE ? EVC_ECORRUPT : rc;
 }
+
+/* DA showed a different block at height + 1 than the soft one we hold: the DA chain wins.
+ * Rolls the store and the executor back in one transaction, bounded by the configured
+ * depth; beyond it the node halts rather than rewrite a long history. */
+int evc_chain_rollback_soft(struct evc_node *n, uint64_t height) {
+  EVC_ASSERT(height < n->chain.height);
+  uint64_t depth = n->chain.height - height;
+  if (depth > n->cfg.rollback_depth_max) {
+    evc_node_fail(n, EVC_ERANGE, "a soft tail deeper than the rollback limit conflicts with DA");
+    return EVC_ERANGE;
+  }
+  int rc = evc_store_rollback_to(n->store, height, &n->exec);
+  if (rc != 0) return rc;
+  evc_store_chain_state(n->store, &n->chain);
+  EVC_ASSERT(n->chain.height == height);
+  n->last_time_ns = n->cfg.genesis.genesis_time_ns;
+  if (height >= n->cfg.genesis.initial_height) {
+    struct evc_block last;
+    rc = evc_chain_load_block(n, height, &last, NULL);
+    if (rc != 0) return rc;
+    n->last_time_ns = last.sh.header.time_ns;
+    evc_block_release(&last);
+  }
+  evc_logf(n->env, EVC_LOG_WARN, "event=soft_rollback to_height=%llu blocks=%llu reason=\"DA holds "
+           "a different block\"", (unsigned long long)height, (unsigned long long)depth);
+  evc_node_observe(n, EVC_OBS_ROLLED_BACK, height, n->chain.last_hash, depth, NULL);
+  evc_node_counter(n, "soft_blocks_rolled_back", depth);
+  return 0;
+}

@@ -107,8 +107,11 @@ static void own_key_conflict(struct evc_node *n, const struct evc_block *b) {
                 "is on DA");
 }
 
-/* A complete DA block at a height the store already holds. */
-static int handle_known(struct evc_node *n, const struct evc_block *b, uint64_t da_height) {
+/* A complete DA block at a height the store already holds. Sets *rolled_back when the
+ * stored block was soft and lost to this one: the caller then treats it as a candidate. */
+static int handle_known(struct evc_node *n, const struct evc_block *b, uint64_t da_height,
+                        bool *rolled_back) {
+  *rolled_back = false;
   uint64_t height = b->sh.header.height;
   struct evc_block_record rec;
   int rc = evc_store_get_block(n->store, height, &rec);
@@ -120,13 +123,20 @@ static int handle_known(struct evc_node *n, const struct evc_block *b, uint64_t 
     if (stored_da != 0) return 0; /* a re-post: identical blobs are harmless */
     return evc_chain_mark_included(n, height, height, da_height);
   }
-  if (own_key_watch(n) || (n->cfg.aggregator && stored_da == 0)) {
+  if (own_key_watch(n)) {
     own_key_conflict(n, b);
     return 0;
   }
-  /* Later in DA order than the block we hold (or not on our chain): it loses everywhere. */
-  report_equivocation(n, b, "a second block for a height, later in DA order: discarded");
-  return 0;
+  if (stored_da != 0) {
+    /* Later in DA order than the final block we hold: it loses everywhere. */
+    report_equivocation(n, b, "a second block for a height, later in DA order: discarded");
+    return 0;
+  }
+  /* Our block is soft (from a peer) and DA decided otherwise: DA wins. */
+  report_equivocation(n, b, "DA holds a different block than the soft one from a peer");
+  rc = evc_chain_rollback_soft(n, height - 1);
+  if (rc == 0) *rolled_back = true;
+  return rc;
 }
 
 /* ---- candidates: complete blocks above the local height ---- */
@@ -153,9 +163,12 @@ static int candidate_add(struct evc_node *n, struct evc_block *b, uint64_t da_he
   struct evc_da_sync *d = &n->da;
   uint64_t height = b->sh.header.height;
   if (height <= n->chain.height) {
-    int rc = handle_known(n, b, da_height);
-    evc_block_release(b);
-    return rc;
+    bool rolled_back = false;
+    int rc = handle_known(n, b, da_height, &rolled_back);
+    if (rc != 0 || !rolled_back) {
+      evc_block_release(b);
+      return rc;
+    }
   }
   if (own_key_watch(n)) {
     own_key_conflict(n, b);
@@ -190,9 +203,10 @@ static int prune_candidates(struct evc_node *n) {
   struct evc_da_sync *d = &n->da;
   while (d->candidate_count > 0 && d->candidates[0].block.sh.header.height <= n->chain.height) {
     struct evc_da_candidate *c = &d->candidates[0];
-    int rc = handle_known(n, &c->block, c->da_height);
-    candidate_remove(n, 0);
+    bool rolled_back = false;
+    int rc = handle_known(n, &c->block, c->da_height, &rolled_back);
     if (rc != 0) return rc;
+    if (!rolled_back) candidate_remove(n, 0);
   }
   return 0;
 }

@@ -70,6 +70,7 @@ enum evc_observation_kind {
   EVC_OBS_EQUIVOCATION,    /* height, hash: a conflicting block was reported */
   EVC_OBS_COUNTER,         /* text: a named counter, count: amount added */
   EVC_OBS_GAUGE,           /* text: a named gauge, count: its new value */
+  EVC_OBS_PEER_ANSWERED,   /* text: the peer's address; height: its proven head (0: none) */
 };
 
 struct evc_observation {

@@ -66,6 +66,7 @@ static void cancel_timer(struct evc_node *n, uint64_t *timer) {
 }
 
 static void quiesce(struct evc_node *n) {
+  evc_p2p_stop(n);
   evc_producer_stop(n);
   evc_submitter_stop(n);
   cancel_timer(n, &n->catchup_timer_p2p);
@@ -106,6 +107,10 @@ static void update_facts(struct evc_node *n) {
                       n->da.next_process > n->d0 + n->cfg.da_mempool_ttl_blocks;
   f->da_only = n->cfg.catchup_da_only;
   f->stop_requested = n->stop_requested;
+  evc_p2p_update_facts(n);
+  if (f->peer_signed_height_max > f->highest_known_height) {
+    f->highest_known_height = f->peer_signed_height_max;
+  }
 }
 
 static void apply_signed_block(struct evc_node *n) {
@@ -124,6 +129,13 @@ static void apply_signed_block(struct evc_node *n) {
   evc_logf(n->env, EVC_LOG_INFO, "event=sign_state_block_applied height=%llu action=republish",
            (unsigned long long)n->chain.height);
   evc_node_counter(n, "republished_signed_block", 1);
+  if (rc == 0) {
+    struct evc_block again;
+    if (evc_chain_load_block(n, n->chain.height, &again, NULL) == 0) {
+      evc_p2p_announce(n, &again);
+      evc_block_release(&again);
+    }
+  }
 }
 
 static int check_expect_head(struct evc_node *n) {
@@ -298,11 +310,9 @@ static int open_store(struct evc_node *n) {
 
 static int begin_catchup(struct evc_node *n) {
   struct evc_env *e = n->env;
-  n->facts.known_peer_count = n->cfg.peer_count;
-  n->facts.peek_done = true; /* no connected peers to ask yet (P2P adds them) */
   int rc = e->timer_start(e->ctx, n->cfg.catchup_p2p_timeout_ns, p2p_timeout_callback, n,
                           &n->catchup_timer_p2p);
-  if (rc == 0 && n->cfg.peer_count == 0) {
+  if (rc == 0 && n->known_at_start == 0) {
     if (n->facts.sign_status != EVC_SIGN_INTACT) {
       evc_logf(e, EVC_LOG_WARN, "event=no_known_peers detail=\"no --p2p.peers and an empty peer "
                "book: waiting %llu ms for peers to dial in\"",
@@ -323,6 +333,7 @@ int evc_node_start(struct evc_node *n) {
            n->cfg.aggregator ? "aggregator" : "full", n->cfg.genesis.chain_id.text);
   int rc = open_store(n);
   if (rc == 0 && n->cfg.aggregator) rc = load_sign_state(n);
+  if (rc == 0) rc = evc_p2p_start(n);
   if (rc == 0) {
     rc = n->cfg.aggregator ? begin_catchup(n) : 0;
     if (!n->cfg.aggregator) evc_node_enter_mode(n, EVC_MODE_SYNCING, "full node");
@@ -394,29 +405,20 @@ void evc_node_free(struct evc_node *n) {
 
 static void entry_peer_connected(void *node, const struct evc_peer_id *peer, const char *address,
                                  bool inbound) {
-  (void)node;
-  (void)peer;
-  (void)address;
-  (void)inbound;
+  evc_p2p_peer_connected(node, peer, address, inbound);
 }
 
 static void entry_peer_disconnected(void *node, const struct evc_peer_id *peer) {
-  (void)node;
-  (void)peer;
+  evc_p2p_peer_disconnected(node, peer);
 }
 
 static void entry_dial_failed(void *node, const char *address, int status) {
-  (void)node;
-  (void)address;
-  (void)status;
+  evc_p2p_dial_failed(node, address, status);
 }
 
 static void entry_message(void *node, const struct evc_peer_id *peer, const uint8_t *bytes,
                           size_t size) {
-  (void)node;
-  (void)peer;
-  (void)bytes;
-  (void)size;
+  evc_p2p_message(node, peer, bytes, size);
 }
 
 static void stop_timeout_callback(void *arg) {
@@ -460,11 +462,34 @@ void evc_node_status(const struct evc_node *n, struct evc_node_status *out) {
   out->da_included_height = n->chain.da_included_height;
   out->da_height_reached = n->da.next_process > 0 ? n->da.next_process - 1 : 0;
   out->da_head = n->da.head;
-  out->p2p_target_height = n->facts.peer_signed_height_max;
+  out->p2p_target_height = n->peer_proven_max;
+  for (uint32_t i = 0; i < EVC_PEERS_CONNECTED_MAX; i++) out->peer_count += n->peers[i].used;
   out->equivocations = n->equivocations;
   out->blocks_applied = n->blocks_applied;
   out->blocks_produced = n->blocks_produced;
   out->mempool_tx_count = n->mempool.count;
   out->waiting_for = n->mode == EVC_MODE_CATCHING_UP ? n->waiting_for : NULL;
   out->failure = n->failure;
+}
+
+int evc_node_get_block(struct evc_node *n, uint64_t height, struct evc_node_block *out) {
+  memset(out, 0, sizeof *out);
+  if (n->store == NULL) return EVC_ESTATE;
+  struct evc_block b;
+  uint64_t da_height = 0;
+  int rc = evc_chain_load_block(n, height, &b, &da_height);
+  if (rc != 0) return rc;
+  out->sh = b.sh;
+  memcpy(out->hash, b.hash, EVC_HASH_SIZE);
+  out->data = b.data_bytes;
+  out->data_size = b.data_size;
+  out->final = da_height != 0;
+  b.data_bytes = NULL;
+  evc_block_release(&b);
+  return 0;
+}
+
+void evc_node_block_release(struct evc_node_block *b) {
+  free(b->data);
+  memset(b, 0, sizeof *b);
 }

@@ -82,4 +82,16 @@ struct evc_node_status {
 
 void evc_node_status(const struct evc_node *node, struct evc_node_status *out);
 
+/* A stored block for RPC: its decoded signed header, raw bytes and finality. The caller
+ * releases *out with evc_node_block_release. EVC_ENOTFOUND, EVC_ESTATE (store not open). */
+struct evc_node_block {
+  struct evc_signed_header sh;
+  uint8_t hash[EVC_HASH_SIZE];
+  uint8_t *data;          /* the data encoding (txs inside) */
+  size_t data_size;
+  bool final;
+};
+int evc_node_get_block(struct evc_node *node, uint64_t height, struct evc_node_block *out);
+void evc_node_block_release(struct evc_node_block *b);
+
 #endif

@@ -132,6 +132,41 @@ struct evc_submitter {
   uint64_t submits_ok;
 };
 
+#define EVC_PEERS_CONNECTED_MAX 32u
+#define EVC_KNOWN_PEERS_MAX 64u
+#define EVC_PEER_BOOK_FILE "peers.json"
+#define EVC_PEER_BOOK_SIZE_MAX (64u << 10)
+#define EVC_REDIAL_MIN_NS 100000000ull     /* 100 ms */
+#define EVC_REDIAL_MAX_NS 2000000000ull    /* DESIGN.md: redial backoff capped at 2 s */
+#define EVC_P2P_REQUEST_TIMEOUT_NS 5000000000ull
+#define EVC_P2P_TICK_NS 1000000000ull
+
+struct evc_peer { /* a connected peer */
+  bool used;
+  struct evc_peer_id id;
+  char address[EVC_ADDRESS_TEXT_MAX];
+  bool inbound;
+  bool answered;       /* sent a status since it connected */
+  uint64_t head;       /* height proven by a header signed by the genesis key (0: none) */
+  bool requesting;     /* a GET_BLOCKS is outstanding */
+  uint64_t request_from;
+  uint32_t request_count;
+  uint64_t request_at_ns;
+  int32_t known;       /* index in known[], or -1 */
+};
+
+struct evc_known_peer { /* --p2p.peers and the peer book: dialled and redialled */
+  struct evc_node *node;
+  char address[EVC_ADDRESS_TEXT_MAX];
+  bool has_id;
+  struct evc_peer_id id;
+  bool connected;
+  bool dialing;
+  bool answered;       /* answered at least once since this start */
+  uint64_t backoff_ns;
+  uint64_t redial_timer;
+};
+
 struct evc_mempool {
   uint8_t **txs;
   uint32_t *sizes;
@@ -175,6 +210,16 @@ struct evc_node {
   struct evc_submitter sub;
   struct evc_mempool mempool;
   uint64_t produce_timer;
+
+  /* P2P */
+  struct evc_peer peers[EVC_PEERS_CONNECTED_MAX];
+  struct evc_known_peer known[EVC_KNOWN_PEERS_MAX];
+  uint32_t known_count;
+  uint32_t known_at_start;  /* known peers when catchup began: the ones it waits for */
+  uint64_t peer_proven_max;
+  bool peek_expired;
+  uint64_t peek_timer;
+  uint64_t p2p_tick_timer;
 
   /* counters */
   uint64_t blocks_applied;
@@ -220,6 +265,20 @@ void evc_submitter_notify(struct evc_node *n);
 void evc_submitter_publish(struct evc_node *n);
 bool evc_submitter_drained(const struct evc_node *n);
 uint64_t evc_submitter_pending(const struct evc_node *n);
+
+/* p2p.c */
+int evc_p2p_start(struct evc_node *n);
+void evc_p2p_stop(struct evc_node *n);
+void evc_p2p_announce(struct evc_node *n, const struct evc_block *b);
+void evc_p2p_update_facts(struct evc_node *n);
+void evc_p2p_peer_connected(struct evc_node *n, const struct evc_peer_id *peer,
+                            const char *address, bool inbound);
+void evc_p2p_peer_disconnected(struct evc_node *n, const struct evc_peer_id *peer);
+void evc_p2p_dial_failed(struct evc_node *n, const char *address, int status);
+void evc_p2p_message(struct evc_node *n, const struct evc_peer_id *peer, const uint8_t *bytes,
+                     size_t size);
+/* Rolls back soft blocks above height (DA showed a different block): bounded depth. */
+int evc_chain_rollback_soft(struct evc_node *n, uint64_t height);
 
 /* producer.c */
 int evc_mempool_init(struct evc_mempool *m, uint32_t capacity);

@@ -191,6 +191,7 @@ static int produce_block(struct evc_node *n) {
   evc_hex_encode(b.hash, EVC_HASH_SIZE, hex);
   evc_logf(n->env, EVC_LOG_INFO, "event=block_produced height=%llu hash=%s txs=%u",
            (unsigned long long)height, hex, tx_count);
+  evc_p2p_announce(n, &b);
   evc_block_release(&b);
   evc_submitter_notify(n);
   return 0;
