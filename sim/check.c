@@ -63,6 +63,8 @@ struct evc_check {
   uint64_t da_scanned; /* DA heights scanned so far */
   struct {
     char name[EVC_SIM_NODE_NAME_MAX + 34];
+    struct node_chain *owner;
+    struct held *blocks; /* the chain the snapshot's store held, heights 0..top */
     uint64_t top;
   } snapshots[EVC_SIM_SNAPSHOTS_MAX];
   size_t snapshot_count;
@@ -304,6 +306,7 @@ void evc_check_free(struct evc_check *c) {
     free(c->nodes[i].blocks);
     free(c->nodes[i].produced_at);
   }
+  for (size_t i = 0; i < c->snapshot_count; i++) free(c->snapshots[i].blocks);
   free(c->global);
   free(c);
 }
@@ -359,26 +362,38 @@ void evc_check_on_lose_machine(struct evc_check *c, struct evc_sim_node *node) {
 void evc_check_on_snapshot(struct evc_check *c, struct evc_sim_node *node, const char *name) {
   struct node_chain *nc = chain_of(c, node);
   size_t i = 0;
-  while (i < c->snapshot_count && strcmp(c->snapshots[i].name, name) != 0) i++;
+  while (i < c->snapshot_count &&
+         (strcmp(c->snapshots[i].name, name) != 0 || c->snapshots[i].owner != nc)) {
+    i++;
+  }
   if (i == c->snapshot_count) {
-    if (c->snapshot_count == EVC_SIM_SNAPSHOTS_MAX) return;
+    if (c->snapshot_count == EVC_SIM_SNAPSHOTS_MAX) return fail(c, EVC_CHECK_SAFETY, "checker: too many snapshots");
     c->snapshot_count++;
   }
+  uint64_t t = top(nc);
+  struct held *copy = calloc(t + 1, sizeof *copy);
+  if (copy == NULL) return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
+  if (nc->capacity > 0) memcpy(copy, nc->blocks, (t + 1) * sizeof *copy);
+  free(c->snapshots[i].blocks);
   snprintf(c->snapshots[i].name, sizeof c->snapshots[i].name, "%s", name);
-  c->snapshots[i].top = top(nc);
+  c->snapshots[i].owner = nc;
+  c->snapshots[i].blocks = copy;
+  c->snapshots[i].top = t;
 }
 
-/* A restored store is an older copy of blocks this node held: it holds the prefix up to the
- * snapshot's head again, and nothing above. */
+/* A restored store holds again exactly what it held when the snapshot was taken. */
 void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const char *name) {
   struct node_chain *nc = chain_of(c, node);
-  uint64_t keep = 0;
+  evc_check_on_wipe(c, node);
   for (size_t i = 0; i < c->snapshot_count; i++) {
-    if (strcmp(c->snapshots[i].name, name) == 0) keep = c->snapshots[i].top;
-  }
-  for (uint64_t h = keep + 1; h < nc->capacity; h++) {
-    if (nc->blocks[h].present) drop_holder(c, h, bit_of(c, nc), false);
-    memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+    if (strcmp(c->snapshots[i].name, name) != 0 || c->snapshots[i].owner != nc) continue;
+    uint64_t t = c->snapshots[i].top;
+    if (chain_reserve(nc, t) != 0) return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
+    for (uint64_t h = 1; h <= t; h++) {
+      if (!c->snapshots[i].blocks[h].present) continue;
+      nc->blocks[h] = c->snapshots[i].blocks[h];
+      global_see(c, h, nc->blocks[h].hash, nc, false);
+    }
   }
 }
 
@@ -430,38 +445,56 @@ bool evc_check_same_chain(const struct evc_check *c, const struct evc_sim_node *
   return true;
 }
 
-/* Every block a producing sequencer made more than bound_ns before the end is final on it
- * and held by every running node. */
-static void check_liveness(struct evc_check *c, uint64_t bound_ns) {
+static bool counts_for_liveness(const struct evc_sim_node_view *v) {
+  return v->running && strcmp(v->mode, "failed") != 0 &&
+         (strcmp(v->role, "aggregator") == 0 || strcmp(v->role, "full") == 0);
+}
+
+/* Every block a producing sequencer holds that was produced (in this life or an earlier one)
+ * more than bound_ns before now is final on it and held by every live node. Writes the first
+ * lapse into msg; true when there is none. */
+static bool liveness_holds(const struct evc_check *c, uint64_t bound_ns, char *msg, size_t size) {
   uint64_t now = evc_sim_now(c->sim);
-  for (size_t i = 0; i < c->node_count && c->failure == EVC_CHECK_OK; i++) {
-    struct node_chain *seq = &c->nodes[i];
+  for (size_t i = 0; i < c->node_count; i++) {
+    const struct node_chain *seq = &c->nodes[i];
     struct evc_sim_node_view v;
     evc_sim_node_get_view(seq->node, &v);
-    if (!v.running || strcmp(v.mode, "producing") != 0) continue;
+    if (!counts_for_liveness(&v) || strcmp(v.mode, "producing") != 0) continue;
     for (uint64_t h = 1; h < seq->capacity; h++) {
       uint64_t at = seq->produced_at[h];
       if (at == 0 || at - 1 + bound_ns >= now || !seq->blocks[h].present) continue;
       if (!seq->blocks[h].final) {
-        return fail(c, EVC_CHECK_LIVENESS, "%s produced height %llu at %llu ms and it is not on "
-                    "DA %llu ms later", v.name, (unsigned long long)h,
-                    (unsigned long long)((at - 1) / 1000000),
-                    (unsigned long long)((now - at + 1) / 1000000));
+        snprintf(msg, size, "%s produced height %llu at %llu ms and it is not on DA %llu ms "
+                 "later", v.name, (unsigned long long)h, (unsigned long long)((at - 1) / 1000000),
+                 (unsigned long long)((now - at + 1) / 1000000));
+        return false;
       }
       for (size_t j = 0; j < c->node_count; j++) {
         struct evc_sim_node_view w;
         evc_sim_node_get_view(c->nodes[j].node, &w);
         const struct node_chain *other = &c->nodes[j];
-        if (!w.running) continue;
+        if (!counts_for_liveness(&w)) continue;
         if (h < other->capacity && other->blocks[h].present &&
             memcmp(other->blocks[h].hash, seq->blocks[h].hash, EVC_HASH_SIZE) == 0) {
           continue;
         }
-        return fail(c, EVC_CHECK_LIVENESS, "%s does not hold height %llu, produced by %s at %llu ms",
-                    w.name, (unsigned long long)h, v.name, (unsigned long long)((at - 1) / 1000000));
+        snprintf(msg, size, "%s does not hold height %llu, produced by %s at %llu ms", w.name,
+                 (unsigned long long)h, v.name, (unsigned long long)((at - 1) / 1000000));
+        return false;
       }
     }
   }
+  return true;
+}
+
+bool evc_check_liveness_holds(const struct evc_check *c, uint64_t bound_ns) {
+  char msg[256];
+  return liveness_holds(c, bound_ns, msg, sizeof msg);
+}
+
+static void check_liveness(struct evc_check *c, uint64_t bound_ns) {
+  char msg[256];
+  if (!liveness_holds(c, bound_ns, msg, sizeof msg)) fail(c, EVC_CHECK_LIVENESS, "%s", msg);
 }
 
 static bool failed_node(const struct node_chain *nc) {

@@ -35,6 +35,8 @@ uint64_t evc_check_equivocations(const struct evc_check *c, const struct evc_sim
 /* Compares two nodes' stored chains up to the lower head; false and a message on a mismatch. */
 bool evc_check_same_chain(const struct evc_check *c, const struct evc_sim_node *a,
                           const struct evc_sim_node *b, char *msg, size_t msg_size);
+/* True when the liveness rule already holds now (the runner ends a run early only then). */
+bool evc_check_liveness_holds(const struct evc_check *c, uint64_t bound_ns);
 /* End of run: liveness for producing sequencers (bound_ns: max DA inclusion delay plus two
  * DA block times), twins (one must have failed). Returns the failure kind. */
 enum evc_check_failure evc_check_finish(struct evc_check *c, uint64_t bound_ns);

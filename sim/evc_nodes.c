@@ -9,6 +9,7 @@
 #include "node/common/assert.h"
 #include "node/common/error.h"
 #include "node/core/node.h"
+#include "node/p2p/messages.h"
 
 struct sim_evc_node {
   struct evc_node *node;
@@ -153,8 +154,73 @@ const struct evc_sim_node_class evc_sim_aggregator_class = {
 const struct evc_sim_node_class evc_sim_full_class = {
     .name = "full", .create = create_full, .destroy = destroy, .entry = &wrapper_entry};
 
+/* ---- liar_height: claims a huge height it cannot back with a signed header ---- */
+
+#define LIAR_HEIGHT 1000000000ull
+
+struct sim_liar {
+  struct evc_env *env;
+};
+
+static void liar_status(struct sim_liar *l, const struct evc_peer_id *peer) {
+  struct evc_p2p_message m;
+  memset(&m, 0, sizeof m);
+  m.type = EVC_P2P_STATUS;
+  m.height = LIAR_HEIGHT; /* no head: nothing backs the claim */
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  if (evc_p2p_encode(&m, &bytes, &size) == 0) l->env->p2p_send(l->env->ctx, peer, bytes, size);
+  free(bytes);
+}
+
+static int create_liar(struct evc_env *env, const struct evc_sim_node_spec *spec, void **node_out) {
+  struct sim_liar *l = calloc(1, sizeof *l);
+  if (l == NULL) return EVC_ENOMEM;
+  l->env = env;
+  for (size_t i = 0; i < spec->peer_count; i++) env->p2p_dial(env->ctx, spec->peers[i]);
+  env->log(env->ctx, EVC_LOG_INFO, "event=start role=liar_height claim=1000000000");
+  *node_out = l;
+  return 0;
+}
+
+static void destroy_liar(void *node) { free(node); }
+
+static void liar_connected(void *node, const struct evc_peer_id *peer, const char *address,
+                           bool inbound) {
+  liar_status(node, peer);
+}
+
+static void liar_disconnected(void *node, const struct evc_peer_id *peer) {}
+
+static void liar_dial_failed(void *node, const char *address, int status) {}
+
+static void liar_message(void *node, const struct evc_peer_id *peer, const uint8_t *bytes,
+                         size_t size) {
+  struct evc_p2p_message m;
+  if (evc_p2p_decode(bytes, size, &m) == 0 && m.type == EVC_P2P_STATUS_REQUEST) {
+    liar_status(node, peer);
+  }
+}
+
+static void liar_stop(void *node) {
+  struct sim_liar *l = node;
+  l->env->request_stop(l->env->ctx, 0, "stopped");
+}
+
+static const struct evc_node_entry liar_entry = {
+    .peer_connected = liar_connected,
+    .peer_disconnected = liar_disconnected,
+    .dial_failed = liar_dial_failed,
+    .message = liar_message,
+    .stop = liar_stop,
+};
+
+const struct evc_sim_node_class evc_sim_liar_class = {
+    .name = "liar_height", .create = create_liar, .destroy = destroy_liar, .entry = &liar_entry};
+
 const struct evc_sim_node_class *evc_sim_class_for_role(const char *role) {
   if (strcmp(role, "aggregator") == 0) return &evc_sim_aggregator_class;
   if (strcmp(role, "full") == 0) return &evc_sim_full_class;
+  if (strcmp(role, "liar_height") == 0) return &evc_sim_liar_class;
   return NULL;
 }

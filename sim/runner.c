@@ -406,10 +406,25 @@ static int add_nodes(struct run *r, evc_class_resolver resolve) {
 }
 
 /* After the timeline: run until every expectation holds, or until within_ms. */
+/* DESIGN.md: the maximum DA inclusion delay (slow periods included) plus two DA blocks. */
+static uint64_t liveness_bound_ns(const struct run *r) {
+  uint64_t delay_ms = r->sc->da.inclusion_delay.max_ms;
+  for (size_t i = 0; i < r->sc->steps_count; i++) {
+    const struct evc_scenario_step *st = &r->sc->steps[i];
+    if (st->action == EVC_SCENARIO_DO_DA_SLOW && st->inclusion_delay.max_ms > delay_ms) {
+      delay_ms = st->inclusion_delay.max_ms;
+    }
+  }
+  return delay_ms * MS + 2 * r->sc->chain.da_block_time_ms * MS;
+}
+
 static void run_out(struct run *r) {
   char msg[512] = "";
   while (!r->failed) {
-    if (expectations_hold(r, msg, sizeof msg)) return;
+    if (expectations_hold(r, msg, sizeof msg) &&
+        evc_check_liveness_holds(r->check, liveness_bound_ns(r))) {
+      return;
+    }
     uint64_t now = evc_sim_now(r->sim);
     if (now >= r->within_ns) break;
     uint64_t next = now + EXPECT_POLL_NS < r->within_ns ? now + EXPECT_POLL_NS : r->within_ns;
@@ -417,7 +432,7 @@ static void run_out(struct run *r) {
     int rc = evc_sim_run_until_predicate(r->sim, next, only_failure, r, &held);
     if (rc != 0) verdict(r, EVC_VERDICT_ERROR, "simulation failed: %s", evc_strerror(rc));
   }
-  if (!r->failed) {
+  if (!r->failed && !expectations_hold(r, msg, sizeof msg)) {
     verdict(r, EVC_VERDICT_EXPECTATION, "by %llu ms: %s",
             (unsigned long long)(r->within_ns / MS), msg);
   }
@@ -433,8 +448,7 @@ static void play(struct run *r) {
     last_ns = evc_sim_now(r->sim);
   }
   if (!r->failed) run_out(r);
-  uint64_t bound = r->sc->da.inclusion_delay.max_ms * MS + 2 * r->sc->chain.da_block_time_ms * MS;
-  enum evc_check_failure f = evc_check_finish(r->check, bound);
+  enum evc_check_failure f = evc_check_finish(r->check, liveness_bound_ns(r));
   const char *msg;
   evc_check_failed(r->check, &msg);
   if (f != EVC_CHECK_OK) {

@@ -152,6 +152,8 @@ static int check_expect_head(struct evc_node *n) {
 static void drain(struct evc_node *n, const struct evc_catchup_decision *d) {
   if (d->equivocation_override) {
     n->override_equivocation = true;
+    n->override_ceiling = n->facts.sign_status == EVC_SIGN_INTACT ? n->facts.sign_height
+                                                                  : n->facts.peer_signed_height_max;
     evc_logf(n->env, EVC_LOG_ERROR,
              "event=da_only_override local_height=%llu sign_height=%llu detail=\"--catchup.da-only: "
              "producing without blocks that were signed; this node WILL equivocate over heights "

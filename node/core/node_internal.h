@@ -200,6 +200,7 @@ struct evc_node {
   struct evc_sign_state sign;
   bool sign_loaded;
   bool override_equivocation; /* --catchup.da-only overrode a fail-closed */
+  uint64_t override_ceiling;  /* the sign state's S then: conflicts up to it are expected */
   uint64_t d0;
   bool d0_set;
   uint64_t catchup_timer_p2p;

@@ -98,6 +98,13 @@ static bool producing(const struct evc_node *n) {
   return n->cfg.aggregator && (n->mode == EVC_MODE_DRAINING || n->mode == EVC_MODE_PRODUCING);
 }
 
+/* Under the operator's --catchup.da-only override this node knowingly re-signed the heights
+ * up to the old sign state: a peer's old block there is the expected equivocation, which the
+ * peer resolves when DA shows our block. Anything else signed by our key is another instance. */
+static bool expected_conflict(const struct evc_node *n, uint64_t height) {
+  return n->override_equivocation && height <= n->override_ceiling;
+}
+
 /* A validly signed block at a height we hold: the same one, or evidence of equivocation. */
 static void compare_known(struct evc_node *n, uint64_t height, const uint8_t hash[EVC_HASH_SIZE]) {
   struct evc_block_record rec;
@@ -111,7 +118,7 @@ static void compare_known(struct evc_node *n, uint64_t height, const uint8_t has
   evc_hex_encode(hash, EVC_HASH_SIZE, hex);
   evc_logf(n->env, EVC_LOG_WARN, "event=equivocation height=%llu hash=%s detail=\"a peer holds a "
            "different block signed by the sequencer key\"", (unsigned long long)height, hex);
-  if (producing(n)) {
+  if (producing(n) && !expected_conflict(n, height)) {
     evc_node_counter(n, "own_key_conflicts_detected", 1);
     evc_node_fail(n, EVC_ECONFLICT, "another instance is signing with this node's key: a peer "
                   "holds a block it did not produce");
@@ -131,7 +138,9 @@ static void on_status(struct evc_node *n, struct evc_peer *p, const struct evc_p
     proven = m->height;
     if (proven <= n->chain.height) compare_known(n, proven, hash);
     if (!evc_node_is_running(n)) return;
-    if (proven > n->chain.height && producing(n)) {
+    if (proven > n->chain.height && producing(n) && expected_conflict(n, proven)) {
+      proven = 0; /* the old chain we overrode: nothing to fetch */
+    } else if (proven > n->chain.height && producing(n)) {
       evc_node_counter(n, "own_key_conflicts_detected", 1);
       return evc_node_fail(n, EVC_ECONFLICT, "a peer proved a block above this producer's head: "
                            "another instance is signing with this key");
@@ -176,7 +185,9 @@ static int take_block(struct evc_node *n, struct evc_peer *p, const struct evc_p
   if (rc == 0 && height <= n->chain.height) {
     compare_known(n, height, b.hash);
   } else if (rc == 0 && height == n->chain.height + 1) {
-    if (producing(n)) {
+    if (producing(n) && expected_conflict(n, height)) {
+      /* an old block we overrode: ignore */
+    } else if (producing(n)) {
       evc_node_counter(n, "own_key_conflicts_detected", 1);
       evc_node_fail(n, EVC_ECONFLICT, "a peer sent a block above this producer's head: another "
                     "instance is signing with this key");
