@@ -33,3 +33,11 @@ add_test(NAME determinism_across_builds
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/determinism_across_builds.sh ${CMAKE_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR} ${EVC_OTHER_CC} ${CMAKE_BINARY_DIR}/determinism-${EVC_OTHER_CC})
 set_tests_properties(determinism_across_builds PROPERTIES TIMEOUT 1200 RUN_SERIAL TRUE)
+
+# The canary build must be caught by the ordinary checker (not built in sanitizer runs).
+if(NOT EVC_SANITIZE AND NOT EVC_CANARY)
+  add_test(NAME canary_caught_as_safety
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/canary_check.sh ${CMAKE_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/canary)
+  set_tests_properties(canary_caught_as_safety PROPERTIES TIMEOUT 1200 RUN_SERIAL TRUE)
+endif()

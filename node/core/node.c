@@ -220,6 +220,16 @@ static bool catchup_step(struct evc_node *n) {
 }
 
 void evc_node_reevaluate(struct evc_node *n) {
+#ifdef EVC_CANARY_IGNORE_SIGN_STATE
+  /* The deliberately broken canary build (-DEVC_CANARY=ON): after a wipe it skips catchup
+   * and re-signs heights its sign state already covers. The sweep must catch it. */
+  if (n->mode == EVC_MODE_CATCHING_UP && n->chain.height < n->cfg.genesis.initial_height) {
+    struct evc_catchup_decision canary = {.action = EVC_CATCHUP_DRAIN, .reason = "canary"};
+    n->sign_loaded = false;
+    drain(n, &canary);
+    return;
+  }
+#endif
   if (n->mode == EVC_MODE_CATCHING_UP) {
     while (n->mode == EVC_MODE_CATCHING_UP && catchup_step(n)) {
     }
