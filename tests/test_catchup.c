@@ -191,6 +191,29 @@ static void absent_fails_closed_when_no_known_peer_answered(void **state) {
   assert_true(d.equivocation_override);
 }
 
+static void da_only_without_sign_state_still_waits_for_settle(void **state) {
+  (void)state;
+  struct evc_catchup_decision d;
+  struct evc_catchup_facts f = absent(3); /* found by the catchup fuzzer */
+  f.da_only = true;
+  f.p2p_timeout_expired = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_WAIT);
+  assert_non_null(strstr(d.waiting_for, "settle"));
+  f.settle_reached = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_DRAIN);
+  assert_true(d.equivocation_override);
+  f = absent(1);
+  f.known_peers_answered = 1;
+  f.peers_answered = 1;
+  f.peer_signed_height_max = 9;
+  f.p2p_timeout_expired = true;
+  f.da_only = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_WAIT);
+  f.settle_reached = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_DRAIN);
+  assert_true(d.equivocation_override);
+}
+
 static void absent_without_peers_waits_for_grace_then_settle(void **state) {
   (void)state;
   struct evc_catchup_decision d;
@@ -264,6 +287,7 @@ int main(void) {
       cmocka_unit_test(absent_proceeds_at_timeout_when_one_peer_answered),
       cmocka_unit_test(absent_fails_closed_when_no_known_peer_answered),
       cmocka_unit_test(absent_without_peers_waits_for_grace_then_settle),
+      cmocka_unit_test(da_only_without_sign_state_still_waits_for_settle),
       cmocka_unit_test(proven_peer_height_holds_catchup_then_fails_closed),
       cmocka_unit_test(stop_during_catchup_is_a_stop_not_success),
       cmocka_unit_test(fatal_error_fails_before_anything_else),

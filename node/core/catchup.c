@@ -92,7 +92,9 @@ static void decide_intact(const struct evc_catchup_facts *f, struct evc_catchup_
                           out);
 }
 
-/* No usable sign state: nothing says how far the chain got, so wait on every other source. */
+/* No usable sign state: nothing says how far the chain got, so wait on every other source.
+ * --catchup.da-only overrides only the fail-closed outcomes: the settle wait still applies,
+ * because the lost sequencer's last blobs may still land. */
 static void decide_without(const struct evc_catchup_facts *f, struct evc_catchup_decision *out) {
   if (f->known_peer_count > 0) {
     if (f->known_peers_answered < f->known_peer_count && !f->p2p_timeout_expired) {
@@ -101,14 +103,16 @@ static void decide_without(const struct evc_catchup_facts *f, struct evc_catchup
   } else if (!f->inbound_grace_expired) {
     return set(out, EVC_CATCHUP_WAIT, "inbound grace: no known peers, waiting for peers to dial in");
   }
+  const char *override = NULL;
   if (f->peer_signed_height_max > f->local_height) {
     if (!f->p2p_timeout_expired) return set(out, EVC_CATCHUP_WAIT, "peers: blocks a peer proved exist");
-    return fail_closed_or_override(f, "a peer proved blocks that could not be fetched", out);
+    override = "a peer proved blocks that could not be fetched";
+  } else if (f->known_peer_count > 0 && f->peers_answered == 0) {
+    override = "no known peer answered within the p2p timeout";
   }
-  if (f->known_peer_count > 0 && f->peers_answered == 0) {
-    return fail_closed_or_override(f, "no known peer answered within the p2p timeout", out);
-  }
+  if (override != NULL && !f->da_only) return set(out, EVC_CATCHUP_FAIL, override);
   if (!f->settle_reached) return set(out, EVC_CATCHUP_WAIT, "settle: DA head to reach d0 + L");
+  if (override != NULL) return fail_closed_or_override(f, override, out);
   set(out, EVC_CATCHUP_DRAIN, "caught up from DA and peers");
 }
 

@@ -1,0 +1,23 @@
+/* The fuzz harnesses: each takes one input and checks properties with EVC_ASSERT (abort).
+ * A harness must never crash, leak or read outside data[0, size) on any input; it returns
+ * 0 for every input it handled (rejected inputs included). Drivers: driver_afl.c (AFL++
+ * persistent mode) and driver_replay.c (files and directories, for ctest). */
+#ifndef EVC_FUZZ_FUZZ_H
+#define EVC_FUZZ_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Nothing: the baseline that measures the driver's own cost per input. */
+int evc_fuzz_empty(const uint8_t *data, size_t size);
+/* data[0] selects a decoder (header, signed header, data, sign state, sign state with its
+ * checksum recomputed); whatever decodes must re-encode to the same bytes. */
+int evc_fuzz_codec(const uint8_t *data, size_t size);
+/* genesis.json text: whatever parses must emit JSON that parses to an equal genesis. */
+int evc_fuzz_genesis(const uint8_t *data, size_t size);
+/* Scenario JSON: parses, or fails with a non-empty message. */
+int evc_fuzz_scenario(const uint8_t *data, size_t size);
+/* A sequence of catchup fact changes; the safety properties hold after every decision. */
+int evc_fuzz_catchup(const uint8_t *data, size_t size);
+
+#endif
