@@ -81,17 +81,19 @@ int evc_chain_apply(struct evc_node *n, const struct evc_block *b, uint64_t da_h
   EVC_ASSERT(b->sh.header.height == n->chain.height + 1);
   int rc = evc_store_begin(n->store);
   if (rc != 0) return rc;
-  rc = execute_block(n, b);
-  if (rc == 0) {
-    rc = evc_store_put_block(n->store, b->sh.header.height, b->hash, b->header_bytes,
-                             b->header_size, b->data_bytes, b->data_size);
-  }
+  /* Store, set the chain state and mark first, execute last: all in one unit that commits
+   * only when the recomputed app hash equals the header's. Marking first lets the executor
+   * see that the block is final, so it keeps no undo records for it (a final block is never
+   * rolled back: evc_store_rollback_to refuses). */
   struct evc_chain_state next = n->chain;
   next.height = b->sh.header.height;
   memcpy(next.last_hash, b->hash, EVC_HASH_SIZE);
   memcpy(next.app_hash, b->sh.header.app_hash, EVC_HASH_SIZE);
+  rc = evc_store_put_block(n->store, b->sh.header.height, b->hash, b->header_bytes,
+                           b->header_size, b->data_bytes, b->data_size);
   if (rc == 0) rc = evc_store_set_chain_state(n->store, &next);
   if (rc == 0 && da_height > 0) rc = evc_store_mark_da_included(n->store, next.height, da_height);
+  if (rc == 0) rc = execute_block(n, b);
   if (rc != 0) {
     evc_store_abort(n->store);
     return rc;

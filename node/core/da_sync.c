@@ -12,7 +12,10 @@
 #include "node/core/log.h"
 #include "node/core/node_internal.h"
 
+#define EVC_APPLY_BATCH_UNITS_MAX 256u /* store units (blocks, marks) per batch transaction */
+
 static void pump(struct evc_node *n);
+static void request_ahead(struct evc_node *n);
 
 static uint64_t poll_interval_ns(const struct evc_node *n) {
   uint64_t t = n->cfg.da_block_time_ns / 4;
@@ -539,8 +542,12 @@ static void start_verify(struct evc_node *n) {
   struct evc_verify_job *job = &n->da.verify;
   if (job->busy) return;
   job->count = 0;
+  /* At most half the window per job: the other half is fetched and applied meanwhile, so a
+   * runtime with a thread pool checks one half while the core applies the other. */
+  uint32_t slots_max = n->da.window / 2;
+  uint32_t slots = 0;
   uint64_t h = n->da.next_process;
-  for (; h < n->da.next_request; h++) {
+  for (; h < n->da.next_request && slots < slots_max; h++) {
     struct evc_da_slot *s = slot_for(n, h);
     if (s->da_height != h) break;
     if (s->state == EVC_SLOT_VERIFIED) continue;
@@ -553,6 +560,7 @@ static void start_verify(struct evc_node *n) {
     if (job->count > 0 && job->count + headers > EVC_VERIFY_BATCH_MAX) break;
     if (job->count == 0) job->first_da_height = h;
     job_add_slot(job, s);
+    slots++;
     job->last_da_height = h;
   }
   if (job->count == 0) return;
@@ -572,16 +580,38 @@ static void start_verify(struct evc_node *n) {
 
 /* ---- the pipeline ---- */
 
+/* Blocks applied from DA go into the store in batches: one SQLite transaction per pump
+ * (bounded by EVC_APPLY_BATCH_UNITS_MAX), each block still its own unit that validates,
+ * executes and commits or rolls back alone. A batch never outlives the callback that opened
+ * it, so no other path ever meets one open. */
+static int batch_ensure(struct evc_node *n) {
+  if (evc_store_batch_is_open(n->store)) return 0;
+  return evc_store_batch_begin(n->store);
+}
+
+static int batch_flush(struct evc_node *n) {
+  if (!evc_store_batch_is_open(n->store)) return 0;
+  int rc = evc_store_batch_commit(n->store, false);
+  evc_store_chain_state(n->store, &n->chain); /* on failure: what is on disk */
+  return rc;
+}
+
 static int process_ready(struct evc_node *n, bool *progress) {
   for (;;) {
     struct evc_da_slot *s = slot_for(n, n->da.next_process);
     if (s->da_height != n->da.next_process || s->state != EVC_SLOT_VERIFIED) return 0;
-    int rc = process_slot(n, s);
+    int rc = batch_ensure(n);
+    if (rc == 0) rc = process_slot(n, s);
     slot_clear(s);
     n->da.next_process++;
     *progress = true;
     if (rc == 0) rc = apply_candidates(n);
+    if (rc == 0 && evc_store_batch_units(n->store) >= EVC_APPLY_BATCH_UNITS_MAX) {
+      rc = batch_flush(n);
+    }
     if (rc != 0 || !evc_node_is_running(n)) return rc;
+    request_ahead(n); /* the freed slot fetches while the next heights apply */
+    start_verify(n);  /* the next heights verify off-loop while this thread applies */
   }
 }
 
@@ -601,6 +631,8 @@ static void pump(struct evc_node *n) {
     request_ahead(n);
     start_verify(n);
     int rc = process_ready(n, &progress);
+    int flushed = batch_flush(n);
+    if (rc == 0) rc = flushed;
     if (rc != 0) {
       evc_node_fail(n, rc, "cannot apply a block from DA");
       return;

@@ -315,7 +315,8 @@ static int kv_init_chain(void *impl, uint8_t app_hash_out[EVC_HASH_SIZE]) {
   return 0;
 }
 
-/* Applies one valid entry at (height, seq): undo record first, then the new value. */
+/* Applies one valid entry at (height, seq): undo record first (unless the block is final:
+ * seq is NULL then), then the new value. */
 static int apply_entry(struct kv_impl *kv, struct kv_meta *m, uint64_t height, uint32_t *seq,
                        const struct kv_entry *e) {
   uint8_t old[EVC_KV_VALUE_SIZE_MAX];
@@ -333,6 +334,7 @@ static int apply_entry(struct kv_impl *kv, struct kv_meta *m, uint64_t height, u
   }
   entry_hash(e->key, e->key_size, e->value, e->value_size, h);
   acc_add(m->accumulator, h);
+  if (seq == NULL) return value_put(kv, e->key, e->key_size, e->value, e->value_size);
   sqlite3_stmt *st = kv->stmts[KV_UNDO_PUT];
   bind_u64(st, 1, height);
   bind_u64(st, 2, *seq);
@@ -360,6 +362,9 @@ static int kv_execute(void *impl, uint64_t height, const struct evc_tx *txs, uin
   int code = meta_load(kv, &m);
   if (code != 0) return code;
   if (height <= m.height) return EVC_ESTATE;
+  /* A final block is never rolled back (the store refuses), so it needs no undo records;
+   * pruned_height moves up to it so a rollback below it is refused here too. */
+  bool final = evc_store_unit_marked_final(kv->store, height);
   uint32_t seq = 0;
   for (uint32_t i = 0; i < tx_count; i++) {
     struct kv_entry e;
@@ -367,10 +372,11 @@ static int kv_execute(void *impl, uint64_t height, const struct evc_tx *txs, uin
       kv->skipped_tx_count++;
       continue;
     }
-    code = apply_entry(kv, &m, height, &seq, &e);
+    code = apply_entry(kv, &m, height, final ? NULL : &seq, &e);
     if (code != 0) return code;
   }
   m.height = height;
+  if (final) m.pruned_height = height;
   code = meta_save(kv, &m);
   if (code != 0) return code;
   state_hash(&m, app_hash_out);

@@ -50,6 +50,9 @@ enum store_stmt {
   ST_NEXT_SOFT,
   ST_FINAL_ABOVE,
   ST_DELETE_ABOVE,
+  ST_SAVEPOINT,
+  ST_RELEASE,
+  ST_ROLLBACK_TO,
   ST_COUNT,
 };
 
@@ -68,6 +71,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " ORDER BY height LIMIT 1",
     [ST_FINAL_ABOVE] = "SELECT height FROM blocks WHERE height > ?1 AND da_height != 0 LIMIT 1",
     [ST_DELETE_ABOVE] = "DELETE FROM blocks WHERE height > ?1",
+    [ST_SAVEPOINT] = "SAVEPOINT evc_unit",
+    [ST_RELEASE] = "RELEASE evc_unit",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO evc_unit",
 };
 
 struct evc_store {
@@ -77,6 +83,13 @@ struct evc_store {
   struct evc_chain_state state; /* committed */
   struct evc_chain_state tx_state; /* inside the open transaction */
   bool in_tx;
+  /* A batch: one SQLite transaction around many units (begin..commit become savepoints),
+   * committed by evc_store_batch_commit. batch_base is the state on disk before it. */
+  bool batch_open;
+  bool batch_durable; /* a unit inside asked for durability: the batch commit syncs */
+  uint32_t batch_units; /* units committed into the open batch */
+  uint64_t unit_marked_height; /* the open unit marked this height DA-included (0: none) */
+  struct evc_chain_state batch_base;
   bool failed; /* a commit or rollback failed: what is on disk is unknown until a reopen */
   bool sync_full; /* PRAGMA synchronous is FULL (else NORMAL) */
   sqlite3_stmt *stmts[ST_COUNT];
@@ -260,6 +273,15 @@ static int open_connection(struct evc_store *s, const char *vfs_name) {
     return store_fail(s, EVC_EIO, "cannot enter WAL mode (journal mode is '%s')", text);
   }
   s->sync_full = true;
+  /* A batch's units are savepoints: their sub-journals stay in memory (no temp files, which
+   * a VFS such as the simulator's need not offer). */
+  code = exec_sql(s, "PRAGMA temp_store = MEMORY", "set temp store");
+  if (code != 0) return code;
+  /* Checkpoints are where a follower waits for the disk (each one syncs the WAL and the
+   * database); fewer, larger ones write a page rewritten by many batches once. Bounds the WAL
+   * at about 32 MiB (docs/performance.md). */
+  code = exec_sql(s, "PRAGMA wal_autocheckpoint = 8192", "set checkpoint interval");
+  if (code != 0) return code;
   return exec_sql(s, "PRAGMA synchronous = FULL", "set synchronous");
 }
 
@@ -559,6 +581,7 @@ int evc_store_open(const char *path, const char *vfs_name,
 void evc_store_close(struct evc_store *s) {
   if (s == NULL) return;
   if (s->in_tx) evc_store_abort(s);
+  if (s->batch_open && !sqlite3_get_autocommit(s->db)) run_done(s, ST_ROLLBACK, "rollback batch");
   for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->stmts[i]);
   /* A connection on a dead (crashed) simulated disk may fail to close cleanly; v2 still
    * frees it once its statements are gone, which they are. */
@@ -579,6 +602,10 @@ void evc_store_chain_state(const struct evc_store *s, struct evc_chain_state *ou
 
 bool evc_store_in_transaction(const struct evc_store *s) { return s->in_tx; }
 
+bool evc_store_unit_marked_final(const struct evc_store *s, uint64_t height) {
+  return s->in_tx && height != 0 && s->unit_marked_height == height;
+}
+
 /* ---- transactions ---- */
 
 int evc_store_begin(struct evc_store *s) {
@@ -587,12 +614,48 @@ int evc_store_begin(struct evc_store *s) {
     return store_fail(s, EVC_EIO, "an earlier commit or rollback failed: reopen the store "
                       "to learn what reached the disk");
   }
-  EVC_ASSERT(sqlite3_get_autocommit(s->db));
-  int code = run_done(s, ST_BEGIN, "begin transaction");
+  EVC_ASSERT(sqlite3_get_autocommit(s->db) == !s->batch_open);
+  int code = run_done(s, s->batch_open ? ST_SAVEPOINT : ST_BEGIN, "begin transaction");
   if (code != 0) return code;
   s->in_tx = true;
+  s->unit_marked_height = 0;
   s->tx_state = s->state;
   return 0;
+}
+
+/* Inside a batch, a failed statement may have made SQLite roll back the whole transaction
+ * (I/O errors, a full disk): every unit of the batch is gone. The cached state returns to
+ * what is on disk and the store refuses further work until reopened. */
+static bool batch_lost(struct evc_store *s) {
+  if (!s->batch_open || !sqlite3_get_autocommit(s->db)) return false;
+  s->batch_open = false;
+  s->in_tx = false;
+  s->failed = true;
+  s->state = s->batch_base;
+  s->tx_state = s->state;
+  return true;
+}
+
+int evc_store_batch_begin(struct evc_store *s) {
+  EVC_ASSERT(!s->in_tx);
+  EVC_ASSERT(!s->batch_open);
+  if (s->failed) {
+    return store_fail(s, EVC_EIO, "an earlier commit or rollback failed: reopen the store "
+                      "to learn what reached the disk");
+  }
+  int code = run_done(s, ST_BEGIN, "begin batch");
+  if (code != 0) return code;
+  s->batch_open = true;
+  s->batch_durable = false;
+  s->batch_units = 0;
+  s->batch_base = s->state;
+  return 0;
+}
+
+bool evc_store_batch_is_open(const struct evc_store *s) { return s->batch_open; }
+
+uint32_t evc_store_batch_units(const struct evc_store *s) {
+  return s->batch_open ? s->batch_units : 0;
 }
 
 /* After a commit: make it (and every earlier one) durable and set the pragma for the next
@@ -618,9 +681,25 @@ static int switch_durability(struct evc_store *s, bool durable) {
   return 0;
 }
 
+/* Ends a unit inside a batch: its changes join the batch; durability waits for the batch. */
+static int unit_release(struct evc_store *s, bool durable) {
+  int code = run_done(s, ST_RELEASE, "release unit");
+  if (code != 0) {
+    if (!batch_lost(s)) evc_store_abort(s);
+    s->failed = true;
+    return code;
+  }
+  s->in_tx = false;
+  s->state = s->tx_state;
+  s->batch_durable |= durable;
+  s->batch_units++;
+  return 0;
+}
+
 int evc_store_commit(struct evc_store *s, bool durable) {
   EVC_ASSERT(s->in_tx);
   EVC_ASSERT(s->tx_state.da_included_height <= s->tx_state.height);
+  if (s->batch_open) return unit_release(s, durable);
   int code = run_done(s, ST_COMMIT, "commit");
   if (code != 0) {
     /* Some errors leave the transaction open, others roll it back: end it either way. A
@@ -642,15 +721,44 @@ int evc_store_commit(struct evc_store *s, bool durable) {
   return code;
 }
 
-void evc_store_abort(struct evc_store *s) {
-  if (!s->in_tx) return;
-  /* A failed statement may already have rolled SQLite's transaction back. */
-  if (!sqlite3_get_autocommit(s->db)) {
+int evc_store_batch_commit(struct evc_store *s, bool durable) {
+  EVC_ASSERT(s->batch_open);
+  EVC_ASSERT(!s->in_tx);
+  if (batch_lost(s)) return store_fail(s, EVC_EIO, "a batch was rolled back by an error");
+  s->batch_open = false;
+  durable |= s->batch_durable;
+  int code = run_done(s, ST_COMMIT, "commit batch");
+  if (code != 0) {
+    /* As in evc_store_commit: what reached the disk is unknown until a reopen. */
     char keep[EVC_STORE_ERRMSG_SIZE];
     memcpy(keep, s->errmsg, sizeof keep);
-    if (run_done(s, ST_ROLLBACK, "rollback") != 0) s->failed = true;
-    memcpy(s->errmsg, keep, sizeof keep); /* the caller wants the error that made it abort */
+    if (!sqlite3_get_autocommit(s->db)) run_done(s, ST_ROLLBACK, "rollback after commit error");
+    memcpy(s->errmsg, keep, sizeof keep);
+    s->failed = true;
+    s->state = s->batch_base;
+    s->tx_state = s->state;
+    return code;
   }
+  code = switch_durability(s, durable);
+  if (code != 0) s->failed = true;
+  return code;
+}
+
+void evc_store_abort(struct evc_store *s) {
+  if (!s->in_tx) return;
+  char keep[EVC_STORE_ERRMSG_SIZE];
+  memcpy(keep, s->errmsg, sizeof keep); /* the caller wants the error that made it abort */
+  if (s->batch_open && !batch_lost(s)) {
+    /* Undo this unit only; the batch's earlier units stay. */
+    if (run_done(s, ST_ROLLBACK_TO, "roll back unit") != 0 ||
+        run_done(s, ST_RELEASE, "release unit") != 0) {
+      s->failed = true;
+    }
+  } else if (!s->batch_open && !sqlite3_get_autocommit(s->db)) {
+    /* A failed statement may already have rolled SQLite's transaction back. */
+    if (run_done(s, ST_ROLLBACK, "rollback") != 0) s->failed = true;
+  }
+  memcpy(s->errmsg, keep, sizeof keep);
   s->in_tx = false;
   s->tx_state = s->state;
 }
@@ -804,6 +912,7 @@ int evc_store_mark_da_included(struct evc_store *s, uint64_t height, uint64_t da
   bind_u64(st, 2, da_height);
   int code = run_done(s, ST_MARK, "mark block DA-included");
   if (code != 0) return code;
+  s->unit_marked_height = height;
   if (sqlite3_changes(s->db) == 0) {
     uint8_t hash[EVC_HASH_SIZE];
     uint64_t stored_da = 0;

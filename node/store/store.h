@@ -57,6 +57,10 @@ uint64_t evc_store_initial_height(const struct evc_store *s);
 void evc_store_chain_state(const struct evc_store *s, struct evc_chain_state *out);
 /* True while a transaction is open. */
 bool evc_store_in_transaction(const struct evc_store *s);
+/* True when the open transaction has marked the block at height DA-included (final): such a
+ * block can never be rolled back (rollback_to refuses), so the executor keeps no undo
+ * records for it. */
+bool evc_store_unit_marked_final(const struct evc_store *s, uint64_t height);
 
 /* Starts a write transaction (BEGIN IMMEDIATE); none may be open. EVC_EIO on failure or
  * after a failed commit or rollback (reopen the store). */
@@ -81,8 +85,27 @@ int evc_store_set_chain_state(struct evc_store *s, const struct evc_chain_state 
  * commit succeeded but its durability sync failed (the cached chain state is then the new
  * one). */
 int evc_store_commit(struct evc_store *s, bool durable);
-/* Rolls back the open transaction (no-op when none); the cached chain state is unchanged. */
+/* Rolls back the open transaction (no-op when none); the cached chain state is unchanged.
+ * Inside a batch only this unit is rolled back, unless SQLite already rolled back the whole
+ * batch (an I/O error): then the cached state returns to the last batch on disk and the
+ * store refuses further work until reopened. */
 void evc_store_abort(struct evc_store *s);
+
+/* Batches: a follower applying many blocks commits them in one SQLite transaction. Between
+ * batch_begin and batch_commit, evc_store_begin/commit/abort work on savepoints: a unit that
+ * fails rolls back alone, a unit that commits is visible at once (chain state included) and
+ * reaches the disk with the batch. A unit committed with durable = true makes the batch
+ * commit durable. A crash before the batch commit loses every unit in it, like any
+ * non-durable commit. No transaction may be open at batch_begin; EVC_EIO after a failure. */
+int evc_store_batch_begin(struct evc_store *s);
+/* Commits the batch (no unit may be open); durable as for evc_store_commit, and also when a
+ * unit asked for it. On failure the cached state is the one before the batch and the store
+ * refuses further work until reopened. */
+int evc_store_batch_commit(struct evc_store *s, bool durable);
+/* True between batch_begin and batch_commit. */
+bool evc_store_batch_is_open(const struct evc_store *s);
+/* Units committed into the open batch (0 when none is open): callers bound a batch's size. */
+uint32_t evc_store_batch_units(const struct evc_store *s);
 
 /* Reads the block at height into out (owned buffers: release with evc_block_record_release).
  * EVC_ENOTFOUND, EVC_ECORRUPT (a stored length or value out of bounds), EVC_ENOMEM, EVC_EIO. */
@@ -98,7 +121,8 @@ int evc_store_mark_da_included(struct evc_store *s, uint64_t height, uint64_t da
 /* Sets *height_out to the lowest stored height above after_height whose block is not yet
  * seen on DA; EVC_ENOTFOUND when there is none (for the submitter after a restart). */
 int evc_store_next_soft(struct evc_store *s, uint64_t after_height, uint64_t *height_out);
-/* In one durable transaction (none may be open): rolls the executor back to height, deletes
+/* In one durable transaction (none may be open; inside a batch: one unit, and the batch
+ * commit is durable): rolls the executor back to height, deletes
  * every block above it and sets the chain state to that block's hash and the executor's app
  * hash. EVC_ESTATE when a block above height was seen on DA (final blocks never change);
  * EVC_ERANGE when height is above the chain height or below initial_height - 1. */
