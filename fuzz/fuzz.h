@@ -19,5 +19,12 @@ int evc_fuzz_genesis(const uint8_t *data, size_t size);
 int evc_fuzz_scenario(const uint8_t *data, size_t size);
 /* A sequence of catchup fact changes; the safety properties hold after every decision. */
 int evc_fuzz_catchup(const uint8_t *data, size_t size);
+/* One P2P message as a peer sends it: whatever decodes re-encodes to the same bytes, within
+ * its bounds, every borrowed pointer inside the input. */
+int evc_fuzz_p2p(const uint8_t *data, size_t size);
+/* data[0] selects a Celestia JSON-RPC parser (Submit, GetAll or header reply; evc-da's
+ * request): documented errors only; accepted blobs sorted and bounded; the replies evc-da
+ * builds for a parsed request are JSON the client's parsers read back. */
+int evc_fuzz_da(const uint8_t *data, size_t size);
 
 #endif

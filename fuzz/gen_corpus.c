@@ -1,7 +1,9 @@
 /* Seed generator: writes the small valid and invalid inputs of fuzz/corpus/{codec,genesis,
- * catchup}/ (scenario seeds are copies of the scenarios/ files). Run once after a format change:
+ * catchup,p2p,da}/ (scenario seeds are copies of the scenarios/ files). Run once after a
+ * format change:
  *   evc-fuzz-gen-corpus fuzz/corpus
  * It must stay deterministic (fixed key, fixed contents) so regenerated seeds do not churn. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,8 @@
 #include "fuzz/fixture.h"
 #include "node/common/assert.h"
 #include "node/crypto/sign_state.h"
+#include "node/live/da_json.h"
+#include "node/p2p/messages.h"
 
 /* Codec seeds start with the harness' mode byte (fuzz/fuzz_codec.c, enum codec_mode). */
 enum { MODE_HEADER, MODE_SIGNED_HEADER, MODE_DATA, MODE_SIGN_STATE, MODE_SIGN_STATE_RESUM };
@@ -74,7 +78,8 @@ static size_t make_data(uint64_t height, uint32_t tx_count, uint8_t *out, size_t
 }
 
 static void gen_codec_types(const struct evc_keypair *kp) {
-  uint8_t data[SEED_SIZE_MAX], hash[EVC_HASH_SIZE], buf[EVC_SIGNED_HEADER_SIZE_MAX];
+  /* buf has one byte more than the longest signed header: the trailing-byte seed. */
+  uint8_t data[SEED_SIZE_MAX], hash[EVC_HASH_SIZE], buf[EVC_SIGNED_HEADER_SIZE_MAX + 1];
   size_t data_size = make_data(7, 2, data, sizeof data, hash), size = 0;
   write_codec("data-2-txs", MODE_DATA, data, data_size);
   write_codec("data-truncated", MODE_DATA, data, data_size - 1);
@@ -198,10 +203,198 @@ static void gen_catchup(void) {
   write_seed("catchup", "sign-block-conflict", conflict, sizeof conflict);
 }
 
+/* P2P seeds: one encoded message of every type, then a few that must fail. */
+static void write_p2p(const char *name, const struct evc_p2p_message *m) {
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  EVC_ASSERT(evc_p2p_encode(m, &bytes, &size) == 0);
+  write_seed("p2p", name, bytes, size);
+  free(bytes);
+}
+
+static void gen_p2p(const struct evc_keypair *kp) {
+  static uint8_t data[2][SEED_SIZE_MAX], header[2][EVC_SIGNED_HEADER_SIZE_MAX];
+  static struct evc_p2p_message m;
+  size_t data_size[2], header_size[2];
+  for (int i = 0; i < 2; i++) {
+    uint8_t hash[EVC_HASH_SIZE];
+    struct evc_signed_header sh;
+    data_size[i] = make_data(7 + (uint64_t)i, (uint32_t)(i + 1), data[i], sizeof data[i], hash);
+    make_header(kp, EVC_FUZZ_CHAIN_ID, 7 + (uint64_t)i, hash, &sh);
+    EVC_ASSERT(evc_signed_header_encode(&sh, header[i], sizeof header[i], &header_size[i]) == 0);
+  }
+  memset(&m, 0, sizeof m);
+  m.type = EVC_P2P_STATUS_REQUEST;
+  write_p2p("status-request", &m);
+  m.type = EVC_P2P_STATUS;
+  m.height = 0;
+  m.da_included_height = 0;
+  write_p2p("status-without-head", &m);
+  m.height = 8;
+  m.has_head = true;
+  m.head = header[1];
+  m.head_size = header_size[1];
+  m.da_included_height = 3;
+  write_p2p("status-with-head", &m);
+  memset(&m, 0, sizeof m);
+  m.type = EVC_P2P_GET_BLOCKS;
+  m.from = 7;
+  m.count = 2;
+  write_p2p("get-blocks", &m);
+  m.count = EVC_P2P_RANGE_BLOCKS_MAX;
+  write_p2p("get-blocks-max", &m);
+  m.type = EVC_P2P_BLOCKS;
+  m.count = 0;
+  write_p2p("blocks-none", &m);
+  m.count = 2;
+  for (int i = 0; i < 2; i++) {
+    m.blocks[i] = (struct evc_p2p_block){header[i], header_size[i], data[i], data_size[i],
+                                         (uint64_t)i};
+  }
+  write_p2p("blocks-two", &m);
+  m.type = EVC_P2P_NEW_BLOCK;
+  m.count = 1;
+  m.blocks[0].da_height_hint = 0;
+  write_p2p("new-block", &m);
+
+  static const uint8_t count_zero[] = {1, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0};
+  static const uint8_t count_over[] = {1, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 65};
+  static const uint8_t version_2[] = {2, 2};
+  static const uint8_t unknown_type[] = {1, 6};
+  static const uint8_t trailing[] = {1, 2, 0};
+  static const uint8_t empty_blob[] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 0, 0, 0, 0};
+  write_seed("p2p", "get-blocks-count-zero", count_zero, sizeof count_zero);
+  write_seed("p2p", "get-blocks-count-over", count_over, sizeof count_over);
+  write_seed("p2p", "version-2", version_2, sizeof version_2);
+  write_seed("p2p", "unknown-type", unknown_type, sizeof unknown_type);
+  write_seed("p2p", "status-request-trailing", trailing, sizeof trailing);
+  write_seed("p2p", "status-empty-head", empty_blob, sizeof empty_blob);
+}
+
+/* DA seeds start with the harness' mode byte (fuzz/fuzz_da.c, enum da_mode); replies answer
+ * request id 1. */
+enum { DA_SUBMIT_REPLY, DA_GET_ALL_REPLY, DA_HEADER_REPLY, DA_REQUEST };
+
+static void write_da(const char *name, uint8_t mode, const char *text) {
+  static uint8_t seed[SEED_SIZE_MAX];
+  size_t size = strlen(text);
+  EVC_ASSERT(size + 1 <= sizeof seed);
+  seed[0] = mode;
+  memcpy(seed + 1, text, size);
+  write_seed("da", name, seed, size + 1);
+}
+
+/* A built text seed: writes *text (read here, after the builder in rc's argument ran) and
+ * frees it. */
+static void write_da_built(const char *name, uint8_t mode, int rc, char **text) {
+  EVC_ASSERT(rc == 0);
+  write_da(name, mode, *text);
+  free(*text);
+  *text = NULL;
+}
+
+/* ev-node's namespace from a name: version 0, 18 zero bytes, SHA-256(name)[0..10). */
+static void namespace_from(const char *name, uint8_t ns[EVC_NAMESPACE_SIZE]) {
+  uint8_t h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, (const uint8_t *)name, strlen(name));
+  memset(ns, 0, EVC_NAMESPACE_SIZE);
+  memcpy(ns + 19, h, 10);
+}
+
+static void gen_da_built(void) {
+  struct evc_da_blob blobs[2];
+  memset(blobs, 0, sizeof blobs);
+  namespace_from("rollkit-headers", blobs[0].namespace_id);
+  namespace_from("rollkit-data", blobs[1].namespace_id);
+  blobs[0].bytes = (const uint8_t *)"header bytes";
+  blobs[0].size = 12;
+  blobs[1].bytes = (const uint8_t *)"\x00\x01\x02" "data";
+  blobs[1].size = 7;
+  blobs[1].index = 4;
+  uint8_t namespaces[2][EVC_NAMESPACE_SIZE];
+  memcpy(namespaces[0], blobs[0].namespace_id, EVC_NAMESPACE_SIZE);
+  memcpy(namespaces[1], blobs[1].namespace_id, EVC_NAMESPACE_SIZE);
+  char *t = NULL;
+  size_t n = 0;
+  write_da_built("submit-request", DA_REQUEST, evc_da_json_submit_request(1, blobs, 2, &t, &n), &t);
+  const uint8_t(*ns)[EVC_NAMESPACE_SIZE] = (const uint8_t(*)[EVC_NAMESPACE_SIZE])namespaces;
+  write_da_built("get-all-request", DA_REQUEST,
+                 evc_da_json_get_all_request(2, 67374, ns, 2, &t, &n), &t);
+  write_da_built("network-head-request", DA_REQUEST,
+                 evc_da_json_network_head_request(3, &t, &n), &t);
+  write_da_built("get-by-height-request", DA_REQUEST,
+                 evc_da_json_get_by_height_request(4, 9, &t, &n), &t);
+  write_da_built("get-all-reply", DA_GET_ALL_REPLY, evc_da_json_blobs_reply("1", blobs, 2, &t, &n),
+                 &t);
+  write_da_built("get-all-reply-null", DA_GET_ALL_REPLY,
+                 evc_da_json_blobs_reply("1", blobs, 0, &t, &n), &t);
+  struct evc_da_json_header h = {.height = 67374, .time_ns = EVC_FUZZ_GENESIS_TIME_NS};
+  memset(h.data_hash, 0xd4, sizeof h.data_hash);
+  write_da_built("header-reply", DA_HEADER_REPLY, evc_da_json_header_reply("1", &h, &t, &n), &t);
+  write_da_built("submit-reply", DA_SUBMIT_REPLY, evc_da_json_height_reply("1", 67374, &t, &n),
+                 &t);
+}
+
+static void gen_da_text(void) {
+  static const struct {
+    const char *name;
+    uint8_t mode;
+    const char *text;
+  } seeds[] = {
+      {"submit-reply-string", DA_SUBMIT_REPLY,
+       "{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"result\":\"12\"}"},
+      {"submit-reply-too-large", DA_SUBMIT_REPLY,
+       "{\"id\":1,\"error\":{\"code\":1,\"message\":\"blob: over size limit\"}}"},
+      {"submit-reply-timed-out", DA_SUBMIT_REPLY,
+       "{\"id\":1,\"error\":{\"code\":1,\"message\":\"timed out waiting for tx to be "
+       "included in a block\"}}"},
+      {"submit-reply-wrong-id", DA_SUBMIT_REPLY, "{\"id\":2,\"result\":5}"},
+      {"submit-reply-null", DA_SUBMIT_REPLY, "{\"id\":null,\"result\":null}"},
+      {"get-all-reply-not-found", DA_GET_ALL_REPLY,
+       "{\"id\":1,\"error\":{\"code\":1,\"message\":\"blob: not found\"}}"},
+      {"get-all-reply-future", DA_GET_ALL_REPLY,
+       "{\"id\":1,\"error\":{\"code\":1,\"message\":\"header: given height is from the "
+       "future: networkHeight: 5, requestedHeight: 9\"}}"},
+      {"get-all-reply-duplicate-index", DA_GET_ALL_REPLY,
+       "{\"id\":1,\"result\":[{\"namespace\":\"AAAAAAAAAAAAAAAAAAAAAAAAAPpQktRXn4P8kpY=\","
+       "\"data\":\"YQ==\",\"share_version\":0,\"index\":\"3\"},{\"namespace\":"
+       "\"AAAAAAAAAAAAAAAAAAAAAAAAAIoEQ/AHIco4J0A=\",\"data\":\"\",\"index\":3}]}"},
+      {"header-reply-celestia", DA_HEADER_REPLY,
+       "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"header\":{\"version\":{\"block\":"
+       "\"11\",\"app\":\"6\"},\"chain_id\":\"mocha-4\",\"height\":\"67374\",\"time\":"
+       "\"2026-08-01T00:00:00.000000000Z\"},\"commit\":{},\"validator_set\":{},\"dah\":{}}}"},
+      {"header-reply-number", DA_HEADER_REPLY,
+       "{\"id\":1,\"result\":{\"header\":{\"height\":9}}}"},
+      {"header-reply-below-tail", DA_HEADER_REPLY,
+       "{\"id\":1,\"error\":{\"code\":1,\"message\":\"requested header (2) is below Tail "
+       "(9)\"}}"},
+      {"header-reply-no-header", DA_HEADER_REPLY, "{\"id\":1,\"result\":{\"height\":9}}"},
+      {"request-string-id", DA_REQUEST,
+       "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"header.GetByHeight\","
+       "\"params\":[\"18446744073709551615\"]}"},
+      {"request-unknown-method", DA_REQUEST,
+       "{\"id\":7,\"method\":\"blob.Subscribe\",\"params\":[]}"},
+      {"request-params-object", DA_REQUEST,
+       "{\"id\":7,\"method\":\"blob.GetAll\",\"params\":{\"height\":1}}"},
+      {"request-submit-null-options", DA_REQUEST,
+       "{\"id\":7,\"method\":\"blob.Submit\",\"params\":[[{\"namespace\":"
+       "\"AAAAAAAAAAAAAAAAAAAAAAAAAPpQktRXn4P8kpY=\",\"data\":\"YQ==\"}],null]}"},
+      {"request-submit-no-blobs", DA_REQUEST,
+       "{\"id\":7,\"method\":\"blob.Submit\",\"params\":[[],{}]}"},
+      {"request-bad-namespace", DA_REQUEST,
+       "{\"id\":7,\"method\":\"blob.GetAll\",\"params\":[1,[\"AAAA\"]]}"},
+      {"request-not-json", DA_REQUEST, "{\"id\":7,\"method\":"},
+  };
+  for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+    write_da(seeds[i].name, seeds[i].mode, seeds[i].text);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: %s CORPUS_DIR (with codec/, genesis/, catchup/ and empty/ in it)\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s CORPUS_DIR (with codec/, genesis/, catchup/, p2p/, da/ and "
+            "empty/ in it)\n", argv[0]);
     return 2;
   }
   out_dir = argv[1];
@@ -212,6 +405,9 @@ int main(int argc, char **argv) {
   gen_codec_sign_state(&kp);
   gen_genesis(&genesis);
   gen_catchup();
+  gen_p2p(&kp);
+  gen_da_built();
+  gen_da_text();
   write_text_seed("empty", "one-byte", "x");
   return 0;
 }
