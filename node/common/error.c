@@ -1,6 +1,11 @@
 /* Names and messages for the EVC_E* codes, generated from the one X-macro list. */
 #include "node/common/error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "node/common/assert.h"
+
 const char *evc_strerror(int code) {
   switch (code) {
   case EVC_OK:
@@ -27,4 +32,15 @@ const char *evc_errname(int code) {
   default:
     return "EVC_UNKNOWN";
   }
+}
+
+int evc_errorf(char *err, size_t err_size, int code, const char *fmt, ...) {
+  EVC_ASSERT(code < 0);
+  if (err != NULL && err_size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+  }
+  return code;
 }

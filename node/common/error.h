@@ -3,6 +3,8 @@
 #ifndef EVC_COMMON_ERROR_H
 #define EVC_COMMON_ERROR_H
 
+#include <stddef.h>
+
 #define EVC_ERRORS(X)                                                        \
   X(EINVAL, -1, "invalid argument")                                          \
   X(ENOMEM, -2, "out of memory")                                             \
@@ -50,5 +52,10 @@ enum evc_error {
 const char *evc_strerror(int code);
 /* Returns the symbolic name of an error code, e.g. "EVC_EDECODE". */
 const char *evc_errname(int code);
+
+/* Formats a message into err (err_size bytes; NULL or 0 writes nothing) and returns code, so
+ * that a parser's error path stays one line: `return evc_errorf(err, size, EVC_ECONFIG, ...)`. */
+int evc_errorf(char *err, size_t err_size, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -84,17 +84,6 @@ static const char *const sections[] = {"catchup", "p2p", "da", "rpc", "limits"};
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t err_size, int code,
-                                                       const char *fmt, ...) {
-  EVC_ASSERT(code < 0);
-  if (err != NULL && err_size > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
 
 void evc_live_config_defaults(struct evc_live_config *cfg) {
   struct evc_node_config node;
@@ -176,18 +165,18 @@ int evc_live_parse_expect_head(const char *text, uint64_t *height_out,
                                uint8_t hash_out[EVC_HASH_SIZE], char *err, size_t err_size) {
   const char *colon = strchr(text, ':');
   if (colon == NULL) {
-    return fail(err, err_size, EVC_EINVAL, "'%.80s' is not HEIGHT:HASH (e.g. 1200:<64 hex>)",
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s' is not HEIGHT:HASH (e.g. 1200:<64 hex>)",
                 text);
   }
   uint64_t height;
   if (parse_u64(text, (size_t)(colon - text), &height) != 0 || height == 0) {
-    return fail(err, err_size, EVC_EINVAL, "the height in '%.80s' must be a decimal number >= 1",
+    return evc_errorf(err, err_size, EVC_EINVAL, "the height in '%.80s' must be a decimal number >= 1",
                 text);
   }
   const char *hex = colon + 1;
   if (strlen(hex) != HASH_HEX_SIZE || evc_hex_decode(hex, HASH_HEX_SIZE, hash_out,
                                                      EVC_HASH_SIZE) != 0) {
-    return fail(err, err_size, EVC_EINVAL, "the hash in '%.80s' must be 64 hex digits", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "the hash in '%.80s' must be 64 hex digits", text);
   }
   *height_out = height;
   return 0;
@@ -198,30 +187,30 @@ static int split_host_port(const char *text, char *host, size_t host_size, uint6
                            char *err, size_t err_size) {
   const char *colon = strrchr(text, ':');
   if (colon == NULL || colon == text || colon[1] == '\0') {
-    return fail(err, err_size, EVC_EINVAL, "'%.80s' is not HOST:PORT", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s' is not HOST:PORT", text);
   }
   const char *h = text;
   size_t h_size = (size_t)(colon - text);
   if (h[0] == '[') {
     if (h_size < 3 || h[h_size - 1] != ']') {
-      return fail(err, err_size, EVC_EINVAL, "'%.80s': write an IPv6 host as [::1]:PORT", text);
+      return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s': write an IPv6 host as [::1]:PORT", text);
     }
     h++;
     h_size -= 2;
   } else if (memchr(h, ':', h_size) != NULL) {
-    return fail(err, err_size, EVC_EINVAL, "'%.80s': write an IPv6 host as [::1]:PORT", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s': write an IPv6 host as [::1]:PORT", text);
   }
   if (h_size == 0 || h_size >= host_size) {
-    return fail(err, err_size, EVC_EINVAL, "'%.80s': bad host", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s': bad host", text);
   }
   if (parse_u64(colon + 1, strlen(colon + 1), port) != 0 || *port > 65535) {
-    return fail(err, err_size, EVC_EINVAL, "'%.80s': the port must be a number 0..65535", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s': the port must be a number 0..65535", text);
   }
   memcpy(host, h, h_size);
   host[h_size] = '\0';
   for (size_t i = 0; i < h_size; i++) {
     if (host[i] <= ' ' || host[i] >= 0x7f || host[i] == '@' || host[i] == ',') {
-      return fail(err, err_size, EVC_EINVAL, "'%.80s': bad character in the host", text);
+      return evc_errorf(err, err_size, EVC_EINVAL, "'%.80s': bad character in the host", text);
     }
   }
   return 0;
@@ -236,12 +225,12 @@ int evc_live_check_listen(const char *text, char *err, size_t err_size) {
   char host[EVC_ADDRESS_TEXT_MAX];
   uint64_t port;
   if (strlen(text) >= EVC_ADDRESS_TEXT_MAX) {
-    return fail(err, err_size, EVC_EINVAL, "longer than %d characters", EVC_ADDRESS_TEXT_MAX - 1);
+    return evc_errorf(err, err_size, EVC_EINVAL, "longer than %d characters", EVC_ADDRESS_TEXT_MAX - 1);
   }
   int rc = split_host_port(text, host, sizeof host, &port, err, err_size);
   if (rc != 0) return rc;
   if (!is_ip_literal(host)) {
-    return fail(err, err_size, EVC_EINVAL,
+    return evc_errorf(err, err_size, EVC_EINVAL,
                 "'%.80s': the host must be an IP address such as 127.0.0.1 or [::1]", text);
   }
   return 0;
@@ -249,7 +238,7 @@ int evc_live_check_listen(const char *text, char *err, size_t err_size) {
 
 int evc_live_check_peer(const char *text, char *err, size_t err_size) {
   if (strlen(text) >= EVC_ADDRESS_TEXT_MAX) {
-    return fail(err, err_size, EVC_EINVAL, "peer '%.40s...' is longer than %d characters", text,
+    return evc_errorf(err, err_size, EVC_EINVAL, "peer '%.40s...' is longer than %d characters", text,
                 EVC_ADDRESS_TEXT_MAX - 1);
   }
   const char *at = strchr(text, '@');
@@ -258,7 +247,7 @@ int evc_live_check_peer(const char *text, char *err, size_t err_size) {
     uint8_t id[EVC_NODE_ID_SIZE];
     if ((size_t)(at - text) != NODE_ID_HEX_SIZE ||
         evc_hex_decode(text, NODE_ID_HEX_SIZE, id, sizeof id) != 0) {
-      return fail(err, err_size, EVC_EINVAL,
+      return evc_errorf(err, err_size, EVC_EINVAL,
                   "peer '%.100s': the NODE_ID before '@' must be 64 hex digits", text);
     }
     addr = at + 1;
@@ -268,7 +257,7 @@ int evc_live_check_peer(const char *text, char *err, size_t err_size) {
   int rc = split_host_port(addr, host, sizeof host, &port, err, err_size);
   if (rc != 0) return rc;
   if (port == 0) {
-    return fail(err, err_size, EVC_EINVAL, "peer '%.100s': port 0 cannot be dialled", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "peer '%.100s': port 0 cannot be dialled", text);
   }
   return 0;
 }
@@ -276,11 +265,11 @@ int evc_live_check_peer(const char *text, char *err, size_t err_size) {
 static int add_peer(struct evc_live_config *cfg, const char *text, size_t size, char *err,
                     size_t err_size) {
   if (size >= EVC_ADDRESS_TEXT_MAX) {
-    return fail(err, err_size, EVC_EINVAL, "peer '%.40s...' is longer than %d characters", text,
+    return evc_errorf(err, err_size, EVC_EINVAL, "peer '%.40s...' is longer than %d characters", text,
                 EVC_ADDRESS_TEXT_MAX - 1);
   }
   if (cfg->peer_count >= EVC_NODE_PEERS_MAX) {
-    return fail(err, err_size, EVC_EINVAL, "more than %d peers", EVC_NODE_PEERS_MAX);
+    return evc_errorf(err, err_size, EVC_EINVAL, "more than %d peers", EVC_NODE_PEERS_MAX);
   }
   char *slot = cfg->peers[cfg->peer_count];
   memcpy(slot, text, size);
@@ -289,7 +278,7 @@ static int add_peer(struct evc_live_config *cfg, const char *text, size_t size, 
   if (rc != 0) return rc;
   for (uint32_t i = 0; i < cfg->peer_count; i++) {
     if (strcmp(cfg->peers[i], slot) == 0) {
-      return fail(err, err_size, EVC_EINVAL, "peer '%.100s' is listed twice", slot);
+      return evc_errorf(err, err_size, EVC_EINVAL, "peer '%.100s' is listed twice", slot);
     }
   }
   cfg->peer_count++;
@@ -306,7 +295,7 @@ int evc_live_parse_peers(const char *text, struct evc_live_config *cfg, char *er
     const char *comma = strchr(p, ',');
     size_t size = comma != NULL ? (size_t)(comma - p) : strlen(p);
     if (size == 0) {
-      return fail(err, err_size, EVC_EINVAL, "empty entry in the peer list '%.100s'", text);
+      return evc_errorf(err, err_size, EVC_EINVAL, "empty entry in the peer list '%.100s'", text);
     }
     int rc = add_peer(cfg, p, size, err, err_size);
     if (rc != 0) return rc;
@@ -317,15 +306,15 @@ int evc_live_parse_peers(const char *text, struct evc_live_config *cfg, char *er
 
 static int check_url(const char *text, char *err, size_t err_size) {
   if (strncmp(text, "http://", 7) != 0 && strncmp(text, "https://", 8) != 0) {
-    return fail(err, err_size, EVC_EINVAL, "'%.100s' must start with http:// or https://", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.100s' must start with http:// or https://", text);
   }
   const char *host = strstr(text, "//") + 2;
   if (host[0] == '\0' || host[0] == '/' || host[0] == ':') {
-    return fail(err, err_size, EVC_EINVAL, "'%.100s' has no host", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.100s' has no host", text);
   }
   for (const char *c = text; *c != '\0'; c++) {
     if (*c <= ' ' || *c >= 0x7f) {
-      return fail(err, err_size, EVC_EINVAL, "'%.100s' contains a space or control character",
+      return evc_errorf(err, err_size, EVC_EINVAL, "'%.100s' contains a space or control character",
                   text);
     }
   }
@@ -335,7 +324,7 @@ static int check_url(const char *text, char *err, size_t err_size) {
 static int copy_text(char *dst, size_t dst_size, const char *text, char *err, size_t err_size) {
   size_t size = strlen(text);
   if (size >= dst_size) {
-    return fail(err, err_size, EVC_EINVAL, "longer than %zu characters", dst_size - 1);
+    return evc_errorf(err, err_size, EVC_EINVAL, "longer than %zu characters", dst_size - 1);
   }
   memcpy(dst, text, size + 1);
   return 0;
@@ -344,7 +333,7 @@ static int copy_text(char *dst, size_t dst_size, const char *text, char *err, si
 static int set_u32(const struct setting *s, uint64_t v, struct evc_live_config *cfg, char *err,
                    size_t err_size) {
   if (v < s->min || v > s->max) {
-    return fail(err, err_size, EVC_EINVAL, "%llu is out of range: use %u..%u",
+    return evc_errorf(err, err_size, EVC_EINVAL, "%llu is out of range: use %u..%u",
                 (unsigned long long)v, s->min, s->max);
   }
   *(uint32_t *)((char *)cfg + s->offset) = (uint32_t)v;
@@ -359,7 +348,7 @@ static int set_log_level(const char *text, struct evc_live_config *cfg, char *er
       return 0;
     }
   }
-  return fail(err, err_size, EVC_EINVAL, "'%.40s' is not one of debug, info, warn, error", text);
+  return evc_errorf(err, err_size, EVC_EINVAL, "'%.40s' is not one of debug, info, warn, error", text);
 }
 
 static int set_expect_head(const char *text, struct evc_live_config *cfg, char *err,
@@ -384,7 +373,7 @@ static int set_bool_text(const struct setting *s, const char *text, struct evc_l
   } else if (strcmp(text, "false") == 0) {
     *b = false;
   } else {
-    return fail(err, err_size, EVC_EINVAL, "'%.40s' is not true or false", text);
+    return evc_errorf(err, err_size, EVC_EINVAL, "'%.40s' is not true or false", text);
   }
   return 0;
 }
@@ -400,9 +389,9 @@ static int set_from_text(const struct setting *s, const char *text, struct evc_l
     return set_bool_text(s, text, cfg, err, err_size);
   case K_DURATION:
     rc = evc_live_parse_duration(text, &v);
-    if (rc == EVC_ERANGE) return fail(err, err_size, EVC_EINVAL, "'%.40s' is too long", text);
+    if (rc == EVC_ERANGE) return evc_errorf(err, err_size, EVC_EINVAL, "'%.40s' is too long", text);
     if (rc != 0) {
-      return fail(err, err_size, EVC_EINVAL,
+      return evc_errorf(err, err_size, EVC_EINVAL,
                   "'%.40s' is not a duration: use an integer with ms, s or m (e.g. 500ms, 2s, 1m)",
                   text);
     }
@@ -410,7 +399,7 @@ static int set_from_text(const struct setting *s, const char *text, struct evc_l
     return 0;
   case K_U32:
     if (parse_u64(text, strlen(text), &v) != 0 || v > UINT32_MAX) {
-      return fail(err, err_size, EVC_EINVAL, "'%.40s' is not a number in %u..%u", text, s->min,
+      return evc_errorf(err, err_size, EVC_EINVAL, "'%.40s' is not a number in %u..%u", text, s->min,
                   s->max);
     }
     return set_u32(s, v, cfg, err, err_size);
@@ -449,13 +438,13 @@ bool evc_live_config_flag_is_bool(const char *name) {
 int evc_live_config_apply_flag(struct evc_live_config *cfg, const char *name, const char *value,
                                char *err, size_t err_size) {
   const struct setting *s = find_flag(name);
-  if (s == NULL) return fail(err, err_size, EVC_ENOTFOUND, "--%.60s: unknown flag", name);
+  if (s == NULL) return evc_errorf(err, err_size, EVC_ENOTFOUND, "--%.60s: unknown flag", name);
   if (value == NULL && s->kind != K_BOOL) {
-    return fail(err, err_size, EVC_EINVAL, "--%s: needs a value", s->flag);
+    return evc_errorf(err, err_size, EVC_EINVAL, "--%s: needs a value", s->flag);
   }
   char reason[REASON_MAX];
   int rc = set_from_text(s, value, cfg, reason, sizeof reason);
-  if (rc != 0) return fail(err, err_size, EVC_EINVAL, "--%s: %s", s->flag, reason);
+  if (rc != 0) return evc_errorf(err, err_size, EVC_EINVAL, "--%s: %s", s->flag, reason);
   return 0;
 }
 
@@ -472,13 +461,13 @@ static void field_name(const struct setting *s, char out[FIELD_TEXT_MAX]) {
 static int set_peers_json(const cJSON *item, struct evc_live_config *cfg, char *err,
                           size_t err_size) {
   if (!cJSON_IsArray(item)) {
-    return fail(err, err_size, EVC_EINVAL, "must be an array of \"[NODE_ID@]HOST:PORT\" strings");
+    return evc_errorf(err, err_size, EVC_EINVAL, "must be an array of \"[NODE_ID@]HOST:PORT\" strings");
   }
   cfg->peer_count = 0;
   memset(cfg->peers, 0, sizeof cfg->peers);
   const cJSON *p;
   cJSON_ArrayForEach(p, item) {
-    if (!cJSON_IsString(p)) return fail(err, err_size, EVC_EINVAL, "every peer must be a string");
+    if (!cJSON_IsString(p)) return evc_errorf(err, err_size, EVC_EINVAL, "every peer must be a string");
     int rc = add_peer(cfg, p->valuestring, strlen(p->valuestring), err, err_size);
     if (rc != 0) return rc;
   }
@@ -488,20 +477,20 @@ static int set_peers_json(const cJSON *item, struct evc_live_config *cfg, char *
 static int set_from_json(const struct setting *s, const cJSON *item, struct evc_live_config *cfg,
                          char *err, size_t err_size) {
   if (s->kind == K_BOOL) {
-    if (!cJSON_IsBool(item)) return fail(err, err_size, EVC_EINVAL, "must be true or false");
+    if (!cJSON_IsBool(item)) return evc_errorf(err, err_size, EVC_EINVAL, "must be true or false");
     *(bool *)((char *)cfg + s->offset) = cJSON_IsTrue(item);
     return 0;
   }
   if (s->kind == K_U32) {
     double d = item->valuedouble;
     if (!cJSON_IsNumber(item) || d < 0 || d > (double)UINT32_MAX || d != (double)(uint64_t)d) {
-      return fail(err, err_size, EVC_EINVAL, "must be an integer in %u..%u", s->min, s->max);
+      return evc_errorf(err, err_size, EVC_EINVAL, "must be an integer in %u..%u", s->min, s->max);
     }
     return set_u32(s, (uint64_t)d, cfg, err, err_size);
   }
   if (s->kind == K_PEERS) return set_peers_json(item, cfg, err, err_size);
   if (!cJSON_IsString(item)) {
-    return fail(err, err_size, EVC_EINVAL, "must be a string%s",
+    return evc_errorf(err, err_size, EVC_EINVAL, "must be a string%s",
                 s->kind == K_DURATION ? " such as \"2s\"" : "");
   }
   return set_from_text(s, item->valuestring, cfg, err, err_size);
@@ -540,13 +529,13 @@ static int apply_object(const cJSON *object, const char *section, struct evc_liv
   const char *dot = section != NULL ? "." : "";
   const char *dup = duplicate_key(object);
   if (dup != NULL) {
-    return fail(err, err_size, EVC_ECONFIG, "config.json: %s%s%.60s: appears twice", prefix, dot,
+    return evc_errorf(err, err_size, EVC_ECONFIG, "config.json: %s%s%.60s: appears twice", prefix, dot,
                 dup);
   }
   for (const cJSON *item = object->child; item != NULL; item = item->next) {
     if (section == NULL && is_section(item->string)) {
       if (!cJSON_IsObject(item)) {
-        return fail(err, err_size, EVC_ECONFIG, "config.json: %s: must be an object",
+        return evc_errorf(err, err_size, EVC_ECONFIG, "config.json: %s: must be an object",
                     item->string);
       }
       int rc = apply_object(item, item->string, cfg, err, err_size);
@@ -555,14 +544,14 @@ static int apply_object(const cJSON *object, const char *section, struct evc_liv
     }
     const struct setting *s = find_field(section, item->string);
     if (s == NULL) {
-      return fail(err, err_size, EVC_ECONFIG, "config.json: %s%s%.60s: unknown field", prefix,
+      return evc_errorf(err, err_size, EVC_ECONFIG, "config.json: %s%s%.60s: unknown field", prefix,
                   dot, item->string);
     }
     char reason[REASON_MAX];
     if (set_from_json(s, item, cfg, reason, sizeof reason) != 0) {
       char name[FIELD_TEXT_MAX];
       field_name(s, name);
-      return fail(err, err_size, EVC_ECONFIG, "config.json: %s: %s", name, reason);
+      return evc_errorf(err, err_size, EVC_ECONFIG, "config.json: %s: %s", name, reason);
     }
   }
   return 0;
@@ -571,18 +560,18 @@ static int apply_object(const cJSON *object, const char *section, struct evc_liv
 int evc_live_config_parse_json(const char *json, size_t size, struct evc_live_config *cfg,
                                char *err, size_t err_size) {
   if (size > EVC_LIVE_CONFIG_JSON_SIZE_MAX) {
-    return fail(err, err_size, EVC_ECONFIG, "config.json: larger than %u bytes",
+    return evc_errorf(err, err_size, EVC_ECONFIG, "config.json: larger than %u bytes",
                 EVC_LIVE_CONFIG_JSON_SIZE_MAX);
   }
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(json, size, &end, false);
   if (root == NULL) {
     size_t at = end != NULL && end >= json ? (size_t)(end - json) : 0;
-    return fail(err, err_size, EVC_ECONFIG, "config.json: not valid JSON (near byte %zu)", at);
+    return evc_errorf(err, err_size, EVC_ECONFIG, "config.json: not valid JSON (near byte %zu)", at);
   }
   int rc;
   if (!cJSON_IsObject(root)) {
-    rc = fail(err, err_size, EVC_ECONFIG, "config.json: the top level must be an object");
+    rc = evc_errorf(err, err_size, EVC_ECONFIG, "config.json: the top level must be an object");
   } else {
     rc = apply_object(root, NULL, cfg, err, err_size);
   }
@@ -660,16 +649,16 @@ int evc_live_config_to_json(const struct evc_live_config *cfg, char **json_out) 
 
 int evc_live_config_check(const struct evc_live_config *cfg, char *err, size_t err_size) {
   if (cfg->block_time_ns == 0) {
-    return fail(err, err_size, EVC_ECONFIG, "block_time (--block-time) must be above 0");
+    return evc_errorf(err, err_size, EVC_ECONFIG, "block_time (--block-time) must be above 0");
   }
   if (cfg->da_block_time_ns == 0) {
-    return fail(err, err_size, EVC_ECONFIG, "da.block_time (--da.block-time) must be above 0");
+    return evc_errorf(err, err_size, EVC_ECONFIG, "da.block_time (--da.block-time) must be above 0");
   }
   if (cfg->da_request_timeout_ns < MS_NS) {
-    return fail(err, err_size, EVC_ECONFIG, "da.request_timeout must be at least 1ms");
+    return evc_errorf(err, err_size, EVC_ECONFIG, "da.request_timeout must be at least 1ms");
   }
   if (cfg->aggregator && cfg->block_txs_max == 0) {
-    return fail(err, err_size, EVC_ECONFIG, "limits.block_txs_max must be above 0");
+    return evc_errorf(err, err_size, EVC_ECONFIG, "limits.block_txs_max must be above 0");
   }
   return 0;
 }

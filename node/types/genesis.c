@@ -56,17 +56,6 @@ static const char *const field_names[FIELD_COUNT] = {
     [FIELD_DATA_NAMESPACE] = "data_namespace",
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t err_size, int code,
-                                                       const char *fmt, ...) {
-  EVC_ASSERT(code < 0);
-  if (err != NULL && err_size > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
 
 static int field_index(const char *key) {
   for (int f = 0; f < FIELD_COUNT; f++) {
@@ -190,7 +179,7 @@ static const char *parse_field(int f, const cJSON *item, struct evc_genesis *g) 
 
 static int parse_object(const cJSON *root, struct evc_genesis *out, char *err, size_t err_size) {
   if (!cJSON_IsObject(root)) {
-    return fail(err, err_size, EVC_ECONFIG, "genesis: the top level must be a JSON object");
+    return evc_errorf(err, err_size, EVC_ECONFIG, "genesis: the top level must be a JSON object");
   }
   const cJSON *items[FIELD_COUNT] = {0};
   for (const cJSON *it = root->child; it != NULL; it = it->next) {
@@ -199,23 +188,23 @@ static int parse_object(const cJSON *root, struct evc_genesis *out, char *err, s
     if (f < 0) {
       char quoted[KEY_QUOTE_SIZE_MAX + 4];
       quote_key(it->string, quoted);
-      return fail(err, err_size, EVC_ECONFIG, "genesis: unknown field \"%s\"", quoted);
+      return evc_errorf(err, err_size, EVC_ECONFIG, "genesis: unknown field \"%s\"", quoted);
     }
     if (items[f] != NULL) {
-      return fail(err, err_size, EVC_ECONFIG, "genesis: field \"%s\": appears twice",
+      return evc_errorf(err, err_size, EVC_ECONFIG, "genesis: field \"%s\": appears twice",
                   field_names[f]);
     }
     items[f] = it;
   }
   for (int f = 0; f < FIELD_COUNT; f++) {
     if (items[f] == NULL) {
-      return fail(err, err_size, EVC_ECONFIG, "genesis: field \"%s\": missing", field_names[f]);
+      return evc_errorf(err, err_size, EVC_ECONFIG, "genesis: field \"%s\": missing", field_names[f]);
     }
   }
   for (int f = 0; f < FIELD_COUNT; f++) {
     const char *why = parse_field(f, items[f], out);
     if (why != NULL) {
-      return fail(err, err_size, EVC_ECONFIG, "genesis: field \"%s\": %s", field_names[f], why);
+      return evc_errorf(err, err_size, EVC_ECONFIG, "genesis: field \"%s\": %s", field_names[f], why);
     }
   }
   return 0;
@@ -226,12 +215,12 @@ static int parse_object(const cJSON *root, struct evc_genesis *out, char *err, s
 static int check_no_nul(const char *text, size_t size, char *err, size_t err_size) {
   const char *nul = memchr(text, '\0', size);
   if (nul != NULL) {
-    return fail(err, err_size, EVC_EDECODE, "genesis: NUL byte at offset %zu",
+    return evc_errorf(err, err_size, EVC_EDECODE, "genesis: NUL byte at offset %zu",
                 (size_t)(nul - text));
   }
   for (size_t i = 0; i + 6 <= size; i++) {
     if (memcmp(text + i, "\\u0000", 6) == 0) {
-      return fail(err, err_size, EVC_ECONFIG, "genesis: \\u0000 at offset %zu is not allowed", i);
+      return evc_errorf(err, err_size, EVC_ECONFIG, "genesis: \\u0000 at offset %zu is not allowed", i);
     }
   }
   return 0;
@@ -246,7 +235,7 @@ static int parse_text(const char *text, size_t size, struct evc_genesis *out, ch
   cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
   if (root == NULL) {
     size_t offset = (end != NULL && end >= text && end <= text + size) ? (size_t)(end - text) : 0;
-    return fail(err, err_size, EVC_EDECODE, "genesis: invalid JSON near offset %zu", offset);
+    return evc_errorf(err, err_size, EVC_EDECODE, "genesis: invalid JSON near offset %zu", offset);
   }
   rc = parse_object(root, out, err, err_size);
   cJSON_Delete(root);
@@ -260,12 +249,12 @@ int evc_genesis_parse_json(const char *json, size_t size, struct evc_genesis *ou
   memset(out, 0, sizeof *out);
   if (err != NULL && err_size > 0) err[0] = '\0';
   if (size > GENESIS_JSON_SIZE_MAX) {
-    return fail(err, err_size, EVC_ETOOBIG, "genesis: %zu bytes, more than the %u byte limit",
+    return evc_errorf(err, err_size, EVC_ETOOBIG, "genesis: %zu bytes, more than the %u byte limit",
                 size, GENESIS_JSON_SIZE_MAX);
   }
   /* The input need not be NUL-terminated: parse a bounded, terminated copy. */
   char *text = malloc(size + 1);
-  if (text == NULL) return fail(err, err_size, EVC_ENOMEM, "genesis: out of memory");
+  if (text == NULL) return evc_errorf(err, err_size, EVC_ENOMEM, "genesis: out of memory");
   if (size > 0) memcpy(text, json, size);
   text[size] = '\0';
   int rc = parse_text(text, size, out, err, err_size);
