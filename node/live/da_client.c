@@ -156,7 +156,10 @@ static int transfer_status(struct evc_da_request *r, CURLcode result, uint64_t *
     report(c, r->method, "bad reply: %s", err.message);
     return EVC_EDA;
   }
-  if (rc != 0) report(c, r->method, "the DA says \"%s\" (code %d)", err.message, err.code);
+  /* "From the future" is the normal answer of a caught-up poll, not a failure to report. */
+  if (rc != 0 && rc != EVC_EFUTURE) {
+    report(c, r->method, "the DA says \"%s\" (code %d)", err.message, err.code);
+  }
   return rc;
 }
 
