@@ -139,6 +139,16 @@ static void get_all_empty_height_shapes(void **state) {
   const char *future = "{\"id\":1,\"error\":{\"code\":1,\"message\":\"header: given height is from "
                        "the future: networkHeight: 1, requestedHeight: 2\"}}";
   assert_int_equal(evc_da_json_parse_get_all_reply(S(future), 1, &b, &err), EVC_EFUTURE);
+  /* a garbled or inconsistent "future" claim is a DA error, never "caught up" */
+  const char *garbled = "{\"id\":1,\"error\":{\"code\":1,\"message\":\"header: given height is "
+                        "from the future: networkHeight: x, requestedHeight: \"}}";
+  assert_int_equal(evc_da_json_parse_get_all_reply(S(garbled), 1, &b, &err), EVC_EDA);
+  const char *backwards = "{\"id\":1,\"error\":{\"code\":1,\"message\":\"header: given height is "
+                          "from the future: networkHeight: 9, requestedHeight: 2\"}}";
+  assert_int_equal(evc_da_json_parse_get_all_reply(S(backwards), 1, &b, &err), EVC_EDA);
+  const char *bare = "{\"id\":1,\"error\":{\"code\":1,\"message\":\"given height is from the "
+                     "future\"}}";
+  assert_int_equal(evc_da_json_parse_get_all_reply(S(bare), 1, &b, &err), EVC_EFUTURE);
   const char *other = "{\"id\":1,\"error\":{\"code\":1,\"message\":\"missing permission to invoke "
                       "'GetAll' (need 'read')\"}}";
   assert_int_equal(evc_da_json_parse_get_all_reply(S(other), 1, &b, &err), EVC_EDA);

@@ -296,6 +296,33 @@ static bool has(const char *message, const char *needle) {
   return strstr(message, needle) != NULL;
 }
 
+/* Reads the decimal number after `label` in message; false when absent or malformed. */
+static bool number_after(const char *message, const char *label, uint64_t *out) {
+  const char *p = strstr(message, label);
+  if (p == NULL) return false;
+  p += strlen(label);
+  while (*p == ' ') p++;
+  if (*p < '0' || *p > '9') return false;
+  uint64_t v = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + (uint64_t)(*p - '0');
+  }
+  *out = v;
+  return true;
+}
+
+/* "given height is from the future" means: caught up. Trust it only when it is consistent:
+ * when the message names the heights (as Celestia's does), the network height must be below
+ * the requested one; a garbled claim is a DA error, never a reason to stop catching up. */
+static bool future_claim(const char *message) {
+  if (!has(message, "given height is from the future")) return false;
+  if (!has(message, "networkHeight") && !has(message, "requestedHeight")) return true;
+  uint64_t network = 0, requested = 0;
+  return number_after(message, "networkHeight:", &network) &&
+         number_after(message, "requestedHeight:", &requested) && network < requested;
+}
+
 int evc_da_json_parse_submit_reply(const char *text, size_t size, uint64_t id,
                                    uint64_t *height_out, struct evc_da_json_error *err) {
   cJSON *root = NULL;
@@ -322,7 +349,7 @@ int evc_da_json_parse_header_reply(const char *text, size_t size, uint64_t id,
   cJSON *root = NULL;
   const cJSON *result = NULL;
   int rc = envelope(text, size, id, &root, &result, err);
-  if (rc == EVC_EDA && has(err->message, "given height is from the future")) rc = EVC_EFUTURE;
+  if (rc == EVC_EDA && future_claim(err->message)) rc = EVC_EFUTURE;
   if (rc == 0) {
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "header");
     const cJSON *height = cJSON_GetObjectItemCaseSensitive(h, "height");
@@ -411,7 +438,7 @@ int evc_da_json_parse_get_all_reply(const char *text, size_t size, uint64_t id,
   cJSON *root = NULL;
   const cJSON *result = NULL;
   int rc = envelope(text, size, id, &root, &result, err);
-  if (rc == EVC_EDA && has(err->message, "given height is from the future")) rc = EVC_EFUTURE;
+  if (rc == EVC_EDA && future_claim(err->message)) rc = EVC_EFUTURE;
   if (rc == EVC_EDA && has(err->message, "blob: not found")) rc = 0; /* older nodes: empty */
   if (rc == 0 && result != NULL && !cJSON_IsNull(result)) {
     if (!cJSON_IsArray(result)) {
