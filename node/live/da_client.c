@@ -61,6 +61,10 @@ __attribute__((format(printf, 3, 4))) static void report(struct evc_da_client *c
   va_start(ap, fmt);
   vsnprintf(cause, sizeof cause, fmt, ap);
   va_end(ap);
+  /* The cause goes inside a quoted key=value field: no double quote may end it early. */
+  for (char *q = cause; *q != '\0'; q++) {
+    if (*q == '"') *q = '\'';
+  }
   snprintf(c->last_error, sizeof c->last_error, "%s to %s failed: %s", method_name(m), c->url,
            cause);
   if (c->log == NULL) return;
