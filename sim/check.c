@@ -19,6 +19,7 @@
 struct held {
   bool present;
   bool final;
+  bool unknown; /* held (the node booted past it) but never seen stored: hash unknown */
   uint8_t hash[EVC_HASH_SIZE];
 };
 
@@ -34,6 +35,7 @@ struct node_chain {
   uint64_t equivocations;
   uint32_t answered;       /* nodes that answered it (status) in this life before producing */
   uint64_t *produced_at;   /* virtual time each height was produced (0: not by this node) */
+  bool boot_pending;       /* started; its first mode observation reports its store head */
 };
 
 struct global_entry {
@@ -200,7 +202,7 @@ static void on_stored(struct evc_check *c, struct node_chain *nc, uint64_t heigh
                       const uint8_t *hash) {
   if (chain_reserve(nc, height) != 0) return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
   struct held *h = &nc->blocks[height];
-  if (h->present && h->final && memcmp(h->hash, hash, EVC_HASH_SIZE) != 0) {
+  if (h->present && h->final && !h->unknown && memcmp(h->hash, hash, EVC_HASH_SIZE) != 0) {
     char a[17], b[17];
     hex8(h->hash, a);
     hex8(hash, b);
@@ -209,6 +211,7 @@ static void on_stored(struct evc_check *c, struct node_chain *nc, uint64_t heigh
   }
   h->present = true;
   h->final = false;
+  h->unknown = false;
   memcpy(h->hash, hash, EVC_HASH_SIZE);
   if (height > nc->max_known) nc->max_known = height;
   global_see(c, height, hash, nc, false);
@@ -256,6 +259,35 @@ static void on_produced(struct evc_check *c, struct node_chain *nc, uint64_t hei
   nc->produced_at[height] = evc_sim_now(c->sim) + 1; /* +1: time 0 stays "not produced" */
 }
 
+/* The first mode of a life reports the store head the node booted with. A power cut loses
+ * the soft blocks it had not synced; they are forgotten with it, exactly like a wipe, so
+ * the node did not "know" them in this life. Final blocks are kept (never forgotten here),
+ * so no check on them gets weaker. Heights up to the head that were never seen stored are
+ * held with an unknown hash: they count as held, and compare equal to anything. */
+static void on_boot(struct evc_check *c, struct node_chain *nc, uint64_t head) {
+  nc->boot_pending = false;
+  /* A power cut right after a durable commit loses the commit's observation, not the
+   * block: heights up to the head it booted with are held, some with a hash unseen. */
+  if (head > 0 && chain_reserve(nc, head) != 0) {
+    return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
+  }
+  for (uint64_t h = 1; h <= head; h++) {
+    if (nc->blocks[h].present) continue;
+    memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+    nc->blocks[h].present = true;
+    nc->blocks[h].unknown = true;
+  }
+  for (uint64_t h = head + 1; h < nc->capacity; h++) {
+    if (!nc->blocks[h].present || nc->blocks[h].final) continue;
+    memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+    drop_holder(c, h, bit_of(c, nc), false);
+  }
+  nc->max_known = 0;
+  for (uint64_t h = 0; h < nc->capacity; h++) {
+    if (nc->blocks[h].present && h > nc->max_known) nc->max_known = h;
+  }
+}
+
 static void observer(void *arg, struct evc_sim_node *node, const struct evc_observation *o) {
   struct evc_check *c = arg;
   struct node_chain *nc = chain_of(c, node);
@@ -267,6 +299,7 @@ static void observer(void *arg, struct evc_sim_node *node, const struct evc_obse
   case EVC_OBS_DA_INCLUDED: on_included(c, nc, o->height); break;
   case EVC_OBS_EQUIVOCATION: nc->equivocations++; break;
   case EVC_OBS_MODE:
+    if (nc->boot_pending) on_boot(c, nc, o->height);
     if (o->text != NULL && strcmp(o->text, "producing") == 0 && !nc->producing) {
       nc->producing = true;
       nc->override_floor = o->height;
@@ -338,6 +371,7 @@ void evc_check_on_start(struct evc_check *c, struct evc_sim_node *node, bool da_
   nc->override_floor = 0;
   nc->max_known = 0;
   nc->answered = 0;
+  nc->boot_pending = true;
   for (uint64_t h = 0; h < nc->capacity; h++) {
     if (nc->blocks[h].present && h > nc->max_known) nc->max_known = h;
   }
@@ -349,7 +383,10 @@ void evc_check_on_wipe(struct evc_check *c, struct evc_sim_node *node) {
   for (uint64_t h = 0; h < nc->capacity; h++) {
     if (nc->blocks[h].present) drop_holder(c, h, bit_of(c, nc), false);
     memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
+    nc->produced_at[h] = 0; /* a forgotten block owes no DA inclusion; a new one at h will */
   }
+  /* It forgot the old blocks of pending soft reorgs too: nothing left to roll back or report. */
+  for (size_t r = 0; r < c->reorg_count; r++) c->reorgs[r].holders &= ~bit_of(c, nc);
 }
 
 void evc_check_on_lose_machine(struct evc_check *c, struct evc_sim_node *node) {
@@ -382,8 +419,28 @@ void evc_check_on_snapshot(struct evc_check *c, struct evc_sim_node *node, const
 }
 
 /* A restored store holds again exactly what it held when the snapshot was taken. */
+/* Whether the node held the old block of the pending soft reorg at height with this hash
+ * before the restore (held_before: one bit per reorg); if so it holds it again and stays a
+ * holder of that reorg (it must still roll back and report by the end: check_reorgs),
+ * rather than becoming a new place holding a conflicting block. */
+static bool rejoin_reorg(struct evc_check *c, const bool *held_before, uint64_t height,
+                         const uint8_t *hash, uint32_t bit) {
+  for (size_t r = 0; r < c->reorg_count; r++) {
+    struct soft_reorg *sr = &c->reorgs[r];
+    if (held_before[r] && sr->height == height &&
+        memcmp(sr->old_hash, hash, EVC_HASH_SIZE) == 0) {
+      sr->holders |= bit;
+      return true;
+    }
+  }
+  return false;
+}
+
 void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const char *name) {
   struct node_chain *nc = chain_of(c, node);
+  uint32_t bit = bit_of(c, nc);
+  bool held_before[SOFT_REORGS_MAX];
+  for (size_t r = 0; r < c->reorg_count; r++) held_before[r] = (c->reorgs[r].holders & bit) != 0;
   evc_check_on_wipe(c, node);
   for (size_t i = 0; i < c->snapshot_count; i++) {
     if (strcmp(c->snapshots[i].name, name) != 0 || c->snapshots[i].owner != nc) continue;
@@ -392,6 +449,8 @@ void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const 
     for (uint64_t h = 1; h <= t; h++) {
       if (!c->snapshots[i].blocks[h].present) continue;
       nc->blocks[h] = c->snapshots[i].blocks[h];
+      if (nc->blocks[h].unknown) continue;
+      if (rejoin_reorg(c, held_before, h, nc->blocks[h].hash, bit)) continue;
       global_see(c, h, nc->blocks[h].hash, nc, false);
     }
   }
@@ -436,7 +495,10 @@ bool evc_check_same_chain(const struct evc_check *c, const struct evc_sim_node *
   uint64_t upto = ta < tb ? ta : tb;
   for (uint64_t h = 1; h <= upto; h++) {
     const struct held *p = &x->blocks[h], *q = &y->blocks[h];
-    if (p->present && q->present && memcmp(p->hash, q->hash, EVC_HASH_SIZE) == 0) continue;
+    if (p->present && q->present &&
+        (p->unknown || q->unknown || memcmp(p->hash, q->hash, EVC_HASH_SIZE) == 0)) {
+      continue;
+    }
     snprintf(msg, msg_size, "%s and %s differ at height %llu (heads %llu and %llu)",
              evc_sim_node_name(a), evc_sim_node_name(b), (unsigned long long)h,
              (unsigned long long)ta, (unsigned long long)tb);
@@ -475,7 +537,8 @@ static bool liveness_holds(const struct evc_check *c, uint64_t bound_ns, char *m
         const struct node_chain *other = &c->nodes[j];
         if (!counts_for_liveness(&w)) continue;
         if (h < other->capacity && other->blocks[h].present &&
-            memcmp(other->blocks[h].hash, seq->blocks[h].hash, EVC_HASH_SIZE) == 0) {
+            (other->blocks[h].unknown || seq->blocks[h].unknown ||
+             memcmp(other->blocks[h].hash, seq->blocks[h].hash, EVC_HASH_SIZE) == 0)) {
           continue;
         }
         snprintf(msg, size, "%s does not hold height %llu, produced by %s at %llu ms", w.name,
@@ -490,6 +553,11 @@ static bool liveness_holds(const struct evc_check *c, uint64_t bound_ns, char *m
 bool evc_check_liveness_holds(const struct evc_check *c, uint64_t bound_ns) {
   char msg[256];
   return liveness_holds(c, bound_ns, msg, sizeof msg);
+}
+
+bool evc_check_liveness_why(const struct evc_check *c, uint64_t bound_ns, char *msg,
+                            size_t size) {
+  return liveness_holds(c, bound_ns, msg, size);
 }
 
 static void check_liveness(struct evc_check *c, uint64_t bound_ns) {
@@ -515,7 +583,10 @@ static void check_twin_finals(struct evc_check *c) {
       uint64_t upto = a->capacity < b->capacity ? a->capacity : b->capacity;
       for (uint64_t h = 1; h < upto; h++) {
         const struct held *x = &a->blocks[h], *y = &b->blocks[h];
-        if (!x->final || !y->final || memcmp(x->hash, y->hash, EVC_HASH_SIZE) == 0) continue;
+        if (!x->final || !y->final || x->unknown || y->unknown ||
+            memcmp(x->hash, y->hash, EVC_HASH_SIZE) == 0) {
+          continue;
+        }
         return fail(c, EVC_CHECK_SAFETY, "%s and %s hold different final blocks at height %llu",
                     evc_sim_node_name(a->node), evc_sim_node_name(b->node), (unsigned long long)h);
       }
@@ -564,4 +635,24 @@ enum evc_check_failure evc_check_finish(struct evc_check *c, uint64_t bound_ns) 
   if (c->twins) check_twins(c);
   check_liveness(c, bound_ns);
   return c->failure;
+}
+
+bool evc_check_converged(const struct evc_check *c, const struct evc_sim_node *a,
+                         const struct evc_sim_node *b, char *msg, size_t msg_size) {
+  const struct node_chain *x = chain_of((struct evc_check *)c, a);
+  const struct node_chain *y = chain_of((struct evc_check *)c, b);
+  uint64_t ta = top(x), tb = top(y);
+  uint64_t upto = ta < tb ? ta : tb;
+  for (uint64_t h = 1; h <= upto; h++) {
+    const struct held *p = &x->blocks[h], *q = &y->blocks[h];
+    if (!p->present || !q->present || p->unknown || q->unknown ||
+        memcmp(p->hash, q->hash, EVC_HASH_SIZE) == 0) {
+      continue;
+    }
+    snprintf(msg, msg_size, "%s and %s hold different blocks at height %llu (heads %llu and "
+             "%llu)", evc_sim_node_name(a), evc_sim_node_name(b), (unsigned long long)h,
+             (unsigned long long)ta, (unsigned long long)tb);
+    return false;
+  }
+  return true;
 }

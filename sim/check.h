@@ -6,6 +6,7 @@
 #define EVC_SIM_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim/sim.h"
@@ -35,8 +36,17 @@ uint64_t evc_check_equivocations(const struct evc_check *c, const struct evc_sim
 /* Compares two nodes' stored chains up to the lower head; false and a message on a mismatch. */
 bool evc_check_same_chain(const struct evc_check *c, const struct evc_sim_node *a,
                           const struct evc_sim_node *b, char *msg, size_t msg_size);
+/* Like evc_check_same_chain, but a height only one of them was seen storing is no
+ * difference: a power cut can land right after a durable commit and before its
+ * observation, so the checker may not have seen every block a node holds. False and a
+ * message when both hold a block at one height and the blocks differ. */
+bool evc_check_converged(const struct evc_check *c, const struct evc_sim_node *a,
+                         const struct evc_sim_node *b, char *msg, size_t msg_size);
 /* True when the liveness rule already holds now (the runner ends a run early only then). */
 bool evc_check_liveness_holds(const struct evc_check *c, uint64_t bound_ns);
+/* The same, with the first unmet part of the rule in msg when it does not hold. */
+bool evc_check_liveness_why(const struct evc_check *c, uint64_t bound_ns, char *msg,
+                            size_t size);
 /* End of run: liveness for producing sequencers (bound_ns: max DA inclusion delay plus two
  * DA block times), twins (one must have failed). Returns the failure kind. */
 enum evc_check_failure evc_check_finish(struct evc_check *c, uint64_t bound_ns);

@@ -14,6 +14,10 @@
 static const char cli_usage[] =
     "usage: evc-sim run FILE [--seed N] [--trace FILE] [--check-determinism]\n"
     "       evc-sim sweep FILE... --seeds A..B [--shard I/N] [--swarm] [--jobs J]\n"
+    "                             [--determinism-sample N]\n"
+    "       evc-sim crashpoints FILE [--seed N]\n"
+    "       evc-sim shrink FILE --seed N [--swarm] [--out FILE]\n"
+    "       evc-sim summarize FILE...\n"
     "       evc-sim COMMAND --help\n";
 
 static const char cli_help_run[] =
@@ -30,16 +34,56 @@ static const char cli_help_run[] =
 
 static const char cli_help_sweep[] =
     "usage: evc-sim sweep FILE... --seeds A..B [--shard I/N] [--swarm] [--jobs J]\n"
+    "                             [--determinism-sample N]\n"
     "\n"
-    "Runs every scenario FILE once per seed A..B (inclusive) and reports each failing\n"
-    "(file, seed) pair with the command that replays it. Exits 0 only when every run passes.\n"
+    "Runs every scenario FILE once per seed A..B (inclusive), one JSON line per run, and\n"
+    "gives each failing run the command that replays it. Exits 0 only when every run\n"
+    "passes (under --swarm an \"expectation\" verdict counts as a pass).\n"
     "\n"
     "  --seeds A..B  the seeds to run, A <= B (required)\n"
-    "  --shard I/N   run only the I-th of N equal shares of the (file, seed) pairs,\n"
+    "  --shard I/N   run only the seeds whose position in A..B is I modulo N,\n"
     "                1 <= I <= N <= 65536 (default 1/1: all of them)\n"
-    "  --swarm       swarm testing: each seed also picks which fault kinds are enabled\n"
+    "  --swarm       swarm testing: each seed draws each fault kind's rate (zero included)\n"
+    "                and a fault schedule; a safety phase with the faults, then a liveness\n"
+    "                phase after they end. Only safety and liveness verdicts fail a run.\n"
     "  --jobs J      run J simulations at a time, 1 .. 256 (default 1)\n"
+    "  --determinism-sample N  every N-th run runs twice and compares the traces; a\n"
+    "                mismatch is an \"error\" verdict with the first differing line\n"
+    "                (default 50; 0 = never)\n"
     "  --help        this text\n";
+
+static const char cli_help_crashpoints[] =
+    "usage: evc-sim crashpoints FILE [--seed N]\n"
+    "\n"
+    "Runs the scenario once and counts the durable writes (SQLite syncs, sign-state and\n"
+    "other file replaces) of the recovering node (the node of the timeline's last start)\n"
+    "from that start to its first produced block. Then re-runs it once per write K,\n"
+    "cutting the power right after write K and restarting the node 500 ms later; every run\n"
+    "must keep the safety and liveness invariants (expectations are reported only).\n"
+    "\n"
+    "  --seed N  the seed of every run (default 1)\n"
+    "  --help    this text\n";
+
+static const char cli_help_shrink[] =
+    "usage: evc-sim shrink FILE --seed N [--swarm] [--out FILE]\n"
+    "\n"
+    "Minimises a failing run: drops faults of its schedule, shortens their durations and\n"
+    "removes nodes while the same invariant (safety or liveness) still fails, then writes\n"
+    "the smallest scenario found. With --swarm the schedule is the one the seed draws in a\n"
+    "swarm sweep; else FILE's own \"schedule\" fault step (if any) is shrunk.\n"
+    "\n"
+    "  --seed N    the failing seed (required)\n"
+    "  --swarm     start from the seed's swarm schedule\n"
+    "  --out FILE  where to write the result (default: FILE with .min.json)\n"
+    "  --help      this text\n";
+
+static const char cli_help_summarize[] =
+    "usage: evc-sim summarize FILE...\n"
+    "\n"
+    "Merges sweep outputs (JSON lines, e.g. one file per shard) into one table: runs and\n"
+    "verdicts per scenario, then every failing run with its replay command.\n"
+    "\n"
+    "  --help  this text\n";
 
 enum cli_flag_id {
   CLI_FLAG_SEED = 0,
@@ -49,6 +93,8 @@ enum cli_flag_id {
   CLI_FLAG_SHARD,
   CLI_FLAG_SWARM,
   CLI_FLAG_JOBS,
+  CLI_FLAG_DETERMINISM_SAMPLE,
+  CLI_FLAG_OUT,
 };
 
 struct cli_flag {
@@ -68,6 +114,26 @@ static const struct cli_flag cli_sweep_flags[] = {
     {"--shard", CLI_FLAG_SHARD, true},
     {"--swarm", CLI_FLAG_SWARM, false},
     {"--jobs", CLI_FLAG_JOBS, true},
+    {"--determinism-sample", CLI_FLAG_DETERMINISM_SAMPLE, true},
+};
+
+static const struct cli_flag cli_crashpoints_flags[] = {
+    {"--seed", CLI_FLAG_SEED, true},
+};
+
+static const struct cli_flag cli_shrink_flags[] = {
+    {"--seed", CLI_FLAG_SEED, true},
+    {"--swarm", CLI_FLAG_SWARM, false},
+    {"--out", CLI_FLAG_OUT, true},
+};
+
+struct cli_command_spec {
+  const char *name;
+  enum evc_sim_cli_command command;
+  const struct cli_flag *flags;
+  size_t flags_count;
+  bool one_file;
+  const char *help;
 };
 
 struct cli_state {
@@ -185,6 +251,19 @@ static int cli_apply_flag(struct cli_state *st, const struct cli_flag *flag, con
     }
     out->jobs = (uint32_t)number;
     return 0;
+  case CLI_FLAG_DETERMINISM_SAMPLE:
+    if (!cli_parse_u64(value, strlen(value), UINT32_MAX, &number)) {
+      return cli_fail(st, "--determinism-sample: expected a number from 0 to 4294967295, got "
+                      "\"%.*s\"", CLI_ARG_SHOWN_MAX, value);
+    }
+    out->determinism_sample = (uint32_t)number;
+    return 0;
+  case CLI_FLAG_OUT:
+    if (value[0] == '\0') {
+      return cli_fail(st, "--out: expected a file name");
+    }
+    out->out_path = value;
+    return 0;
   }
   EVC_UNREACHABLE();
 }
@@ -229,9 +308,9 @@ static int cli_positional(struct cli_state *st, const char *arg, struct evc_sim_
   if (arg[0] == '\0') {
     return cli_fail(st, "empty FILE argument");
   }
-  if (out->command == EVC_SIM_CLI_RUN) {
+  if (out->command != EVC_SIM_CLI_SWEEP && out->command != EVC_SIM_CLI_SUMMARIZE) {
     if (out->file != NULL) {
-      return cli_fail(st, "unexpected argument \"%.*s\" (run takes one FILE)",
+      return cli_fail(st, "unexpected argument \"%.*s\" (this command takes one FILE)",
                       CLI_ARG_SHOWN_MAX, arg);
     }
     out->file = arg;
@@ -248,12 +327,57 @@ static bool cli_is_help(const char *arg) {
   return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+static const struct cli_command_spec cli_commands[] = {
+    {"run", EVC_SIM_CLI_RUN, cli_run_flags, sizeof cli_run_flags / sizeof cli_run_flags[0], true,
+     cli_help_run},
+    {"sweep", EVC_SIM_CLI_SWEEP, cli_sweep_flags,
+     sizeof cli_sweep_flags / sizeof cli_sweep_flags[0], false, cli_help_sweep},
+    {"crashpoints", EVC_SIM_CLI_CRASHPOINTS, cli_crashpoints_flags,
+     sizeof cli_crashpoints_flags / sizeof cli_crashpoints_flags[0], true, cli_help_crashpoints},
+    {"shrink", EVC_SIM_CLI_SHRINK, cli_shrink_flags,
+     sizeof cli_shrink_flags / sizeof cli_shrink_flags[0], true, cli_help_shrink},
+    {"summarize", EVC_SIM_CLI_SUMMARIZE, NULL, 0, false, cli_help_summarize},
+};
+
+static const struct cli_command_spec *cli_spec_of(enum evc_sim_cli_command command) {
+  for (size_t i = 0; i < sizeof cli_commands / sizeof cli_commands[0]; i++) {
+    if (cli_commands[i].command == command) {
+      return &cli_commands[i];
+    }
+  }
+  return NULL;
+}
+
+static const struct cli_command_spec *cli_spec_named(const char *name) {
+  for (size_t i = 0; i < sizeof cli_commands / sizeof cli_commands[0]; i++) {
+    if (strcmp(cli_commands[i].name, name) == 0) {
+      return &cli_commands[i];
+    }
+  }
+  return NULL;
+}
+
+static int cli_required(struct cli_state *st, const struct cli_command_spec *spec,
+                        const struct evc_sim_cli_args *out) {
+  if (spec->one_file && out->file == NULL) {
+    return cli_fail(st, "missing FILE (see --help)");
+  }
+  if (!spec->one_file && out->files_count == 0) {
+    return cli_fail(st, "missing FILE... (see --help)");
+  }
+  if (spec->command == EVC_SIM_CLI_SWEEP && (st->seen & (UINT32_C(1) << CLI_FLAG_SEEDS)) == 0) {
+    return cli_fail(st, "--seeds A..B is required");
+  }
+  if (spec->command == EVC_SIM_CLI_SHRINK && !out->seed_set) {
+    return cli_fail(st, "--seed N is required (the failing seed)");
+  }
+  return 0;
+}
+
 static int cli_command_args(struct cli_state *st, int argc, char *const argv[],
                             struct evc_sim_cli_args *out) {
-  bool run = out->command == EVC_SIM_CLI_RUN;
-  const struct cli_flag *flags = run ? cli_run_flags : cli_sweep_flags;
-  size_t flags_count = run ? sizeof cli_run_flags / sizeof cli_run_flags[0]
-                           : sizeof cli_sweep_flags / sizeof cli_sweep_flags[0];
+  const struct cli_command_spec *spec = cli_spec_of(out->command);
+  EVC_ASSERT(spec != NULL);
   for (int i = 2; i < argc; i++) { /* --help wins over any other mistake */
     if (strcmp(argv[i], "--") == 0) {
       break;
@@ -271,23 +395,14 @@ static int cli_command_args(struct cli_state *st, int argc, char *const argv[],
     if (!flags_done && strcmp(arg, "--") == 0) {
       flags_done = true;
     } else if (!flags_done && strncmp(arg, "--", 2) == 0) {
-      rc = cli_flag(st, flags, flags_count, argc, argv, &i, out);
+      rc = cli_flag(st, spec->flags, spec->flags_count, argc, argv, &i, out);
     } else if (!flags_done && arg[0] == '-' && arg[1] != '\0') {
       rc = cli_fail(st, "unknown flag \"%.*s\" (see --help)", CLI_ARG_SHOWN_MAX, arg);
     } else {
       rc = cli_positional(st, arg, out);
     }
   }
-  if (rc == 0 && run && out->file == NULL) {
-    rc = cli_fail(st, "missing FILE (see --help)");
-  }
-  if (rc == 0 && !run && out->files_count == 0) {
-    rc = cli_fail(st, "missing FILE... (see --help)");
-  }
-  if (rc == 0 && !run && (st->seen & (UINT32_C(1) << CLI_FLAG_SEEDS)) == 0) {
-    rc = cli_fail(st, "--seeds A..B is required");
-  }
-  return rc;
+  return rc == 0 ? cli_required(st, spec, out) : rc;
 }
 
 int evc_sim_cli_parse(int argc, char *const argv[], struct evc_sim_cli_args *out, char *err,
@@ -305,32 +420,33 @@ int evc_sim_cli_parse(int argc, char *const argv[], struct evc_sim_cli_args *out
     err[0] = '\0';
   }
   struct cli_state st = {"evc-sim", err, err_size, 0};
+  out->determinism_sample = EVC_SIM_CLI_DETERMINISM_SAMPLE_DEFAULT;
   if (argc < 2) {
-    return cli_fail(&st, "missing command (run or sweep); see evc-sim --help");
+    return cli_fail(&st, "missing command (run, sweep, crashpoints, shrink or summarize); "
+                    "see evc-sim --help");
   }
   const char *command = argv[1];
   if (cli_is_help(command) || strcmp(command, "help") == 0) {
     out->command = EVC_SIM_CLI_HELP;
     if (strcmp(command, "help") == 0 && argc >= 3) { /* evc-sim help run */
-      const char *topic = argv[2];
-      bool known = strcmp(topic, "run") == 0 || strcmp(topic, "sweep") == 0;
-      if (!known) {
-        return cli_fail(&st, "help: unknown command \"%.*s\"", CLI_ARG_SHOWN_MAX, topic);
+      const struct cli_command_spec *topic = cli_spec_named(argv[2]);
+      if (topic == NULL) {
+        return cli_fail(&st, "help: unknown command \"%.*s\"", CLI_ARG_SHOWN_MAX, argv[2]);
       }
-      out->command = strcmp(topic, "run") == 0 ? EVC_SIM_CLI_RUN : EVC_SIM_CLI_SWEEP;
+      out->command = topic->command;
       out->help = true;
     }
     return 0;
   }
-  if (strcmp(command, "run") == 0) {
-    out->command = EVC_SIM_CLI_RUN;
-    st.prefix = "evc-sim run";
-  } else if (strcmp(command, "sweep") == 0) {
-    out->command = EVC_SIM_CLI_SWEEP;
-    st.prefix = "evc-sim sweep";
-  } else {
-    return cli_fail(&st, "unknown command \"%.*s\" (run or sweep)", CLI_ARG_SHOWN_MAX, command);
+  const struct cli_command_spec *spec = cli_spec_named(command);
+  if (spec == NULL) {
+    return cli_fail(&st, "unknown command \"%.*s\" (run, sweep, crashpoints, shrink or "
+                    "summarize)", CLI_ARG_SHOWN_MAX, command);
   }
+  out->command = spec->command;
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "evc-sim %s", spec->name);
+  st.prefix = prefix;
   return cli_command_args(&st, argc, argv, out);
 }
 
@@ -339,13 +455,6 @@ const char *evc_sim_cli_usage(void) {
 }
 
 const char *evc_sim_cli_help(enum evc_sim_cli_command command) {
-  switch (command) {
-  case EVC_SIM_CLI_RUN:
-    return cli_help_run;
-  case EVC_SIM_CLI_SWEEP:
-    return cli_help_sweep;
-  case EVC_SIM_CLI_HELP:
-    return cli_usage;
-  }
-  return cli_usage;
+  const struct cli_command_spec *spec = cli_spec_of(command);
+  return spec == NULL ? cli_usage : spec->help;
 }

@@ -1,4 +1,5 @@
-/* evc-sim command-line parsing: `run` and `sweep` arguments into a plain struct, with
+/* evc-sim command-line parsing: `run`, `sweep`, `crashpoints`, `shrink` and `summarize`
+ * arguments into a plain struct, with
  * --help text per command and errors that name the flag. It only parses: it never opens
  * a file, runs a scenario or prints anything itself (the caller prints err or the help). */
 #ifndef EVC_SIM_CLI_ARGS_H
@@ -17,7 +18,12 @@ enum evc_sim_cli_command {
   EVC_SIM_CLI_HELP = 1, /* `evc-sim --help`, `evc-sim help`: print evc_sim_cli_usage() */
   EVC_SIM_CLI_RUN,
   EVC_SIM_CLI_SWEEP,
+  EVC_SIM_CLI_CRASHPOINTS, /* FILE [--seed N] */
+  EVC_SIM_CLI_SHRINK,      /* FILE --seed N [--swarm] [--out FILE] */
+  EVC_SIM_CLI_SUMMARIZE,   /* FILE... (sweep outputs, JSON lines) */
 };
+
+#define EVC_SIM_CLI_DETERMINISM_SAMPLE_DEFAULT 50u /* sweep: every 50th run runs twice */
 
 struct evc_sim_cli_args {
   enum evc_sim_cli_command command;
@@ -37,6 +43,11 @@ struct evc_sim_cli_args {
   uint32_t shard_count;
   bool swarm;
   uint32_t jobs; /* --jobs J, 1 .. EVC_SIM_CLI_JOBS_MAX, default 1 */
+  /* --determinism-sample N: every N-th run of a sweep job runs twice and compares traces
+   * (0 = never; default EVC_SIM_CLI_DETERMINISM_SAMPLE_DEFAULT) */
+  uint32_t determinism_sample;
+  /* shrink */
+  const char *out_path; /* --out FILE; NULL: FILE with ".min.json" for ".json" */
 };
 
 /* Parses argv (argv[0] is the program). Returns 0 and fills out, or EVC_EINVAL with a

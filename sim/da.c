@@ -17,6 +17,19 @@ static uint64_t rpc_latency(struct evc_sim *sim) {
 
 static bool in_outage(const struct evc_sim *sim) { return sim->now_ns < sim->da.outage_until_ns; }
 
+/* When a reply to a call made now may leave: after one latency, past any hang. */
+static uint64_t reply_time(struct evc_sim *sim) {
+  uint64_t from = sim->now_ns;
+  if (sim->da.hang_until_ns > from) from = sim->da.hang_until_ns;
+  return from + rpc_latency(sim);
+}
+
+static void fault_period(struct evc_sim *sim, uint64_t *until, uint64_t duration_ns) {
+  uint64_t end = sim->now_ns + duration_ns;
+  if (end > *until) *until = end;
+  if (end > sim->da.faults_until_ns) sim->da.faults_until_ns = end;
+}
+
 static void push_block(struct evc_sim *sim, uint64_t height) {
   struct evc_simk_event ev;
   memset(&ev, 0, sizeof ev);
@@ -90,7 +103,7 @@ static void push_submit_reply(struct evc_sim *sim, uint32_t node, uint64_t incar
   ev.u.submit.arg = arg;
   ev.u.submit.status = status;
   ev.u.submit.height = height;
-  (void)evc_simk_push(sim, sim->now_ns + rpc_latency(sim), &ev, NULL);
+  (void)evc_simk_push(sim, reply_time(sim), &ev, NULL);
 }
 
 /* The height a submission made now with this inclusion delay lands at: the first DA block
@@ -136,6 +149,10 @@ int evc_simk_da_submit(struct evc_sim_node *node, const struct evc_da_blob *blob
   size_t total = 0;
   int status = submit_size_check(sim, blobs, count, &total);
   if (status == 0 && in_outage(sim)) status = EVC_EDA;
+  if (status == 0 && sim->now_ns < sim->da.too_large_until_ns &&
+      total > sim->da.too_large_call_max) {
+    status = EVC_ETOOBIG;
+  }
   if (status != 0) {
     evc_simk_trace(sim, node->name, "da_submit blobs=%zu size=%zu refused=%s", count, total,
                    evc_errname(status));
@@ -144,8 +161,11 @@ int evc_simk_da_submit(struct evc_sim_node *node, const struct evc_da_blob *blob
   }
   struct evc_simk_da_submission sub;
   memset(&sub, 0, sizeof sub);
-  sub.land_height = land_height(sim, inclusion_delay(sim));
+  uint64_t hang = sim->da.hang_until_ns > sim->now_ns ? sim->da.hang_until_ns - sim->now_ns : 0;
+  sub.land_height = land_height(sim, hang + inclusion_delay(sim));
   uint64_t limit = sim->da.head + sim->config.da_mempool_ttl_blocks;
+  /* A hang delays, it never drops: what was sent during it still lands within L. */
+  if (hang > 0 && sub.land_height > limit) sub.land_height = limit;
   if (sub.land_height > limit) sub.timeout_height = limit; /* dropped from the mempool */
   sub.count = count;
   sub.has_callback = true;
@@ -190,7 +210,7 @@ int evc_simk_da_get(struct evc_sim_node *node, uint64_t height,
   ev.u.get.namespace_count = namespace_count;
   evc_simk_trace(sim, node->name, "da_get height=%" PRIu64 " namespaces=%zu", height,
                  namespace_count);
-  int rc = evc_simk_push(sim, sim->now_ns + rpc_latency(sim), &ev, NULL);
+  int rc = evc_simk_push(sim, reply_time(sim), &ev, NULL);
   if (rc != 0) free(copy);
   return rc;
 }
@@ -207,7 +227,7 @@ int evc_simk_da_head_call(struct evc_sim_node *node, evc_da_head_callback cb, vo
   ev.u.head.arg = arg;
   ev.u.head.fail = in_outage(sim);
   evc_simk_trace(sim, node->name, "da_head");
-  return evc_simk_push(sim, sim->now_ns + rpc_latency(sim), &ev, NULL);
+  return evc_simk_push(sim, reply_time(sim), &ev, NULL);
 }
 
 /* ---- block production ---- */
@@ -249,6 +269,17 @@ static bool settle(struct evc_sim *sim, struct evc_simk_da_submission *sub,
   return true;
 }
 
+/* Fisher-Yates over the block's blobs from the "da" stream; indexes follow the new order. */
+static void shuffle(struct evc_sim *sim, struct evc_simk_da_height *height) {
+  for (size_t i = height->count; i > 1; i--) {
+    size_t j = (size_t)evc_sim_rng_range_inclusive(&sim->rng_da, 0, i - 1);
+    struct evc_da_blob t = height->blobs[i - 1];
+    height->blobs[i - 1] = height->blobs[j];
+    height->blobs[j] = t;
+  }
+  for (size_t i = 0; i < height->count; i++) height->blobs[i].index = (uint32_t)i;
+}
+
 static void produce_block(struct evc_sim *sim) {
   struct evc_simk_da *da = &sim->da;
   if (da->head == da->heights_capacity) {
@@ -269,6 +300,7 @@ static void produce_block(struct evc_sim *sim) {
     if (!settle(sim, &da->pending[i], height)) da->pending[kept++] = da->pending[i];
   }
   da->pending_count = kept;
+  if (sim->now_ns < da->shuffle_until_ns) shuffle(sim, height);
   size_t bytes = 0;
   for (size_t i = 0; i < height->count; i++) bytes += height->blobs[i].size;
   evc_simk_trace(sim, "da", "block height=%" PRIu64 " blobs=%zu size=%zu pending=%zu", da->head,
@@ -323,9 +355,13 @@ void evc_simk_da_dispatch(struct evc_sim *sim, struct evc_simk_event *ev) {
   } else {
     EVC_ASSERT(ev->kind == EVC_SIMK_EV_DA_HEAD);
     int status = ev->u.head.fail ? EVC_EDA : 0;
+    uint64_t head = sim->da.head;
+    if (sim->now_ns < sim->da.head_lag_until_ns) {
+      head = head > sim->da.head_lag_blocks ? head - sim->da.head_lag_blocks : 0;
+    }
     evc_simk_trace(sim, node->name, "da_head_done status=%s head=%" PRIu64,
-                   status == 0 ? "ok" : evc_errname(status), sim->da.head);
-    ev->u.head.cb(ev->u.head.arg, status, status == 0 ? sim->da.head : 0);
+                   status == 0 ? "ok" : evc_errname(status), head);
+    ev->u.head.cb(ev->u.head.arg, status, status == 0 ? head : 0);
   }
   evc_simk_leave(sim);
 }
@@ -369,8 +405,7 @@ int evc_sim_da_inject(struct evc_sim *sim, const struct evc_da_blob *blobs, size
 
 void evc_sim_da_outage(struct evc_sim *sim, uint64_t duration_ns) {
   EVC_ASSERT(sim != NULL);
-  uint64_t until = sim->now_ns + duration_ns;
-  if (until > sim->da.outage_until_ns) sim->da.outage_until_ns = until;
+  fault_period(sim, &sim->da.outage_until_ns, duration_ns);
   evc_simk_trace(sim, "da", "outage until=%" PRIu64, sim->da.outage_until_ns);
 }
 
@@ -379,6 +414,9 @@ void evc_sim_da_slow(struct evc_sim *sim, uint64_t duration_ns, uint64_t delay_m
   EVC_ASSERT(sim != NULL);
   EVC_ASSERT(delay_min_ns <= delay_max_ns);
   sim->da.slow_until_ns = sim->now_ns + duration_ns;
+  if (sim->da.slow_until_ns > sim->da.faults_until_ns) {
+    sim->da.faults_until_ns = sim->da.slow_until_ns;
+  }
   sim->da.slow_min_ns = delay_min_ns;
   sim->da.slow_max_ns = delay_max_ns;
   evc_simk_trace(sim, "da", "slow until=%" PRIu64 " delay=[%" PRIu64 ",%" PRIu64 "]",
@@ -386,3 +424,48 @@ void evc_sim_da_slow(struct evc_sim *sim, uint64_t duration_ns, uint64_t delay_m
 }
 
 size_t evc_sim_da_pending(const struct evc_sim *sim) { return sim->da.pending_count; }
+
+/* ---- fault hooks ---- */
+
+void evc_sim_da_hang(struct evc_sim *sim, uint64_t duration_ns) {
+  EVC_ASSERT(sim != NULL);
+  fault_period(sim, &sim->da.hang_until_ns, duration_ns);
+  evc_simk_trace(sim, "da", "hang until=%" PRIu64, sim->da.hang_until_ns);
+}
+
+void evc_sim_da_shuffle(struct evc_sim *sim, uint64_t duration_ns) {
+  EVC_ASSERT(sim != NULL);
+  fault_period(sim, &sim->da.shuffle_until_ns, duration_ns);
+  evc_simk_trace(sim, "da", "shuffle until=%" PRIu64, sim->da.shuffle_until_ns);
+}
+
+void evc_sim_da_head_lag(struct evc_sim *sim, uint64_t duration_ns, uint64_t blocks) {
+  EVC_ASSERT(sim != NULL);
+  fault_period(sim, &sim->da.head_lag_until_ns, duration_ns);
+  sim->da.head_lag_blocks = blocks;
+  evc_simk_trace(sim, "da", "head_lag blocks=%" PRIu64 " until=%" PRIu64, blocks,
+                 sim->da.head_lag_until_ns);
+}
+
+void evc_sim_da_too_large(struct evc_sim *sim, uint64_t duration_ns, size_t call_max) {
+  EVC_ASSERT(sim != NULL);
+  fault_period(sim, &sim->da.too_large_until_ns, duration_ns);
+  sim->da.too_large_call_max = call_max;
+  evc_simk_trace(sim, "da", "too_large call_max=%zu until=%" PRIu64, call_max,
+                 sim->da.too_large_until_ns);
+}
+
+void evc_sim_da_faults_clear(struct evc_sim *sim) {
+  EVC_ASSERT(sim != NULL);
+  struct evc_simk_da *da = &sim->da;
+  uint64_t now = sim->now_ns;
+  if (da->outage_until_ns > now) da->outage_until_ns = now;
+  if (da->hang_until_ns > now) da->hang_until_ns = now;
+  if (da->slow_until_ns > now) da->slow_until_ns = now;
+  if (da->shuffle_until_ns > now) da->shuffle_until_ns = now;
+  if (da->head_lag_until_ns > now) da->head_lag_until_ns = now;
+  if (da->too_large_until_ns > now) da->too_large_until_ns = now;
+  evc_simk_trace(sim, "da", "faults_clear");
+}
+
+uint64_t evc_sim_da_faults_until(const struct evc_sim *sim) { return sim->da.faults_until_ns; }

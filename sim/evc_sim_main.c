@@ -1,6 +1,6 @@
-/* evc-sim: replays scenarios in the deterministic simulator (run, sweep). Exit status: 0
- * when every run passed, 1 when a run failed its invariants or expectations, 2 for a usage
- * or scenario-file error. */
+/* evc-sim: replays scenarios in the deterministic simulator (run, sweep, crashpoints,
+ * shrink, summarize). Exit status: 0 when every run passed, 1 when a run failed its
+ * invariants or expectations, 2 for a usage or scenario-file error. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "node/common/error.h"
 #include "node/common/hex.h"
 #include "node/crypto/crypto.h"
 #include "sim/cli_args.h"
 #include "sim/evc_nodes.h"
 #include "sim/runner.h"
+#include "sim/tools.h"
 
 /* The first run's trace, kept to find the first line where a second run differs. */
 struct trace_capture {
@@ -150,13 +153,77 @@ static void json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+static void json_faults(FILE *out, const char *schedule_json) {
+  cJSON *root = schedule_json == NULL ? NULL : cJSON_Parse(schedule_json);
+  cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "faults");
+  char *text = cJSON_IsArray(list) ? cJSON_PrintUnformatted(list) : NULL;
+  int count = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+  fprintf(out, "\"fault_count\":%d,\"faults\":%s", count, text == NULL ? "[]" : text);
+  free(text);
+  cJSON_Delete(root);
+}
+
+/* Runs once more and compares the trace line by line with the first run's. */
+static bool rerun_same(const struct evc_scenario *sc, struct evc_run_options opt,
+                       const struct evc_run_result *first, struct trace_capture *cap) {
+  struct evc_run_result again;
+  opt.trace_sink = compare_sink;
+  opt.trace_sink_arg = cap;
+  evc_run_scenario(sc, &opt, &again);
+  free(again.faults_json);
+  return memcmp(again.trace_hash, first->trace_hash, EVC_HASH_SIZE) == 0 && !cap->differs &&
+         cap->compare_offset == cap->size;
+}
+
+struct sweep_ctx {
+  const struct evc_sim_cli_args *a;
+  const char *file;
+  const struct evc_scenario *sc;
+};
+
+static void sweep_line_tail(FILE *out, const struct sweep_ctx *x, uint64_t seed,
+                            const struct evc_run_result *res, bool pass) {
+  fprintf(out, ",\"message\":");
+  json_string(out, res->message);
+  if (!pass || res->verdict != EVC_VERDICT_PASS) {
+    char cmd[1200];
+    if (x->a->swarm) {
+      snprintf(cmd, sizeof cmd, "evc-sim sweep %s --seeds %llu..%llu --swarm; to minimise: "
+               "evc-sim shrink %s --seed %llu --swarm", x->file, (unsigned long long)seed,
+               (unsigned long long)seed, x->file, (unsigned long long)seed);
+    } else {
+      snprintf(cmd, sizeof cmd, "evc-sim run %s --seed %llu --trace trace.txt", x->file,
+               (unsigned long long)seed);
+    }
+    fprintf(out, ",\"replay\":");
+    json_string(out, cmd);
+  }
+  fprintf(out, "}\n");
+}
+
 /* One JSON line per run, written whole so that lines of parallel jobs never interleave. */
-static bool sweep_one(const char *file, const struct evc_scenario *sc, uint64_t seed) {
-  struct evc_run_options opt = {.seed = seed, .class_for_role = evc_sim_class_for_role};
+static bool sweep_one(const struct sweep_ctx *x, uint64_t seed, uint64_t position) {
+  struct evc_run_options opt = {.seed = seed, .swarm = x->a->swarm,
+                                .class_for_role = evc_sim_class_for_role};
+  uint32_t sample = x->a->determinism_sample;
+  bool twice = sample > 0 && position % sample == 0;
+  struct trace_capture cap = {0};
+  if (twice) {
+    opt.trace_sink = capture_sink;
+    opt.trace_sink_arg = &cap;
+  }
   struct evc_run_result res;
   uint64_t t0 = wall_ms();
-  evc_run_scenario(sc, &opt, &res);
+  evc_run_scenario(x->sc, &opt, &res);
   uint64_t elapsed = wall_ms() - t0;
+  bool same = !twice || rerun_same(x->sc, opt, &res, &cap);
+  if (!same && res.verdict == EVC_VERDICT_PASS) {
+    res.verdict = EVC_VERDICT_ERROR;
+    snprintf(res.message, sizeof res.message, "determinism: two runs differ at %.900s",
+             cap.differs ? cap.first_diff : "the end (the second run is shorter)");
+  }
+  bool pass = res.verdict == EVC_VERDICT_PASS ||
+              (x->a->swarm && res.verdict == EVC_VERDICT_EXPECTATION && same);
   char hex[2 * EVC_HASH_SIZE + 1];
   evc_hex_encode(res.trace_hash, EVC_HASH_SIZE, hex);
   char *line = NULL;
@@ -164,21 +231,26 @@ static bool sweep_one(const char *file, const struct evc_scenario *sc, uint64_t 
   FILE *out = open_memstream(&line, &size);
   if (out == NULL) return false;
   fprintf(out, "{\"scenario\":");
-  json_string(out, sc->name);
+  json_string(out, x->sc->name);
   fprintf(out, ",\"file\":");
-  json_string(out, file);
-  fprintf(out, ",\"seed\":%llu,\"verdict\":\"%s\",\"trace_hash\":\"%s\",\"duration_ms\":%llu,"
-          "\"virtual_ms\":%llu,\"events\":%llu,\"faults\":[],\"message\":",
-          (unsigned long long)seed, evc_verdict_name(res.verdict), hex,
-          (unsigned long long)elapsed, (unsigned long long)res.end_ms,
-          (unsigned long long)res.events);
-  json_string(out, res.message);
-  fprintf(out, "}\n");
+  json_string(out, x->file);
+  fprintf(out, ",\"seed\":%llu,\"verdict\":\"%s\",\"counts_as_pass\":%s,\"swarm\":%s,"
+          "\"two_phase\":%s,\"heal_ms\":%llu,\"trace_hash\":\"%s\",\"duration_ms\":%llu,"
+          "\"virtual_ms\":%llu,\"events\":%llu,",
+          (unsigned long long)seed, evc_verdict_name(res.verdict), pass ? "true" : "false",
+          x->a->swarm ? "true" : "false", res.two_phase ? "true" : "false",
+          (unsigned long long)res.heal_ms, hex, (unsigned long long)elapsed,
+          (unsigned long long)res.end_ms, (unsigned long long)res.events);
+  if (twice) fprintf(out, "\"determinism\":\"%s\",", same ? "ok" : "mismatch");
+  json_faults(out, res.faults_json);
+  sweep_line_tail(out, x, seed, &res, pass);
   fclose(out);
   fwrite(line, 1, size, stdout);
   fflush(stdout);
   free(line);
-  return res.verdict == EVC_VERDICT_PASS;
+  free(res.faults_json);
+  free(cap.text);
+  return pass;
 }
 
 /* Runs the seeds of this shard whose position modulo jobs is job. */
@@ -190,7 +262,8 @@ static int sweep_job(const struct evc_sim_cli_args *a, struct evc_scenario *scs,
     if ((seed - a->seed_first) % a->shard_count != a->shard_index - 1) continue;
     for (size_t f = 0; f < a->files_count; f++, position++) {
       if (position % jobs != job) continue;
-      all_passed &= sweep_one(a->files[f], &scs[f], seed);
+      struct sweep_ctx x = {a, a->files[f], &scs[f]};
+      all_passed &= sweep_one(&x, seed, position);
     }
     if (seed == UINT64_MAX) break;
   }
@@ -198,11 +271,6 @@ static int sweep_job(const struct evc_sim_cli_args *a, struct evc_scenario *scs,
 }
 
 static int command_sweep(const struct evc_sim_cli_args *a) {
-  if (a->swarm) {
-    fprintf(stderr, "evc-sim sweep: --swarm needs the fault catalogue (issue 8), which this "
-                    "build does not have yet\n");
-    return 2;
-  }
   struct evc_scenario *scs = calloc(a->files_count, sizeof *scs);
   if (scs == NULL) return 2;
   int status = 0;
@@ -245,5 +313,13 @@ int main(int argc, char **argv) {
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
-  return args.command == EVC_SIM_CLI_RUN ? command_run(&args) : command_sweep(&args);
+  switch (args.command) {
+  case EVC_SIM_CLI_RUN: return command_run(&args);
+  case EVC_SIM_CLI_SWEEP: return command_sweep(&args);
+  case EVC_SIM_CLI_CRASHPOINTS: return evc_sim_crashpoints(args.file, args.seed);
+  case EVC_SIM_CLI_SHRINK: return evc_sim_shrink(args.file, args.seed, args.swarm, args.out_path);
+  case EVC_SIM_CLI_SUMMARIZE: return evc_sim_summarize(args.files, args.files_count);
+  case EVC_SIM_CLI_HELP: break;
+  }
+  return 2;
 }

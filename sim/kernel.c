@@ -320,10 +320,56 @@ static void dispatch(struct evc_sim *sim, struct evc_simk_event *ev, uint64_t id
   }
 }
 
+/* The node a queued event would run code of, or -1 (DA blocks, user events, teardown). */
+static int event_target(const struct evc_sim *sim, const struct evc_simk_event *ev) {
+  switch (ev->kind) {
+    case EVC_SIMK_EV_TIMER:
+    case EVC_SIMK_EV_WORK:
+    case EVC_SIMK_EV_PEER_DOWN:
+    case EVC_SIMK_EV_DIAL_FAILED:
+    case EVC_SIMK_EV_DELIVER:
+    case EVC_SIMK_EV_DA_SUBMIT_REPLY:
+    case EVC_SIMK_EV_DA_GET:
+    case EVC_SIMK_EV_DA_HEAD: return (int)ev->node;
+    case EVC_SIMK_EV_CONNECT: {
+      uint32_t pair = ev->u.connect.pair;
+      uint32_t a = pair / EVC_SIM_NODES_MAX;
+      uint32_t b = pair % EVC_SIM_NODES_MAX;
+      return sim->nodes[a]->paused_until_ns > sim->nodes[b]->paused_until_ns ? (int)a : (int)b;
+    }
+    default: return -1;
+  }
+}
+
+/* A paused node's next event moves, in the same slot (timer ids stay valid), to the end of
+ * its pause, behind everything queued by then: its events keep their relative order. */
+static bool defer_paused(struct evc_sim *sim) {
+  struct evc_simk_heap_entry top = sim->heap[0];
+  const struct evc_simk_event *ev = &sim->events[top.slot];
+  if (ev->cancelled) return false;
+  int target = event_target(sim, ev);
+  if (target < 0) return false;
+  uint64_t until = sim->nodes[target]->paused_until_ns;
+  if (until <= top.time_ns) return false;
+  sim->heap_count--;
+  if (sim->heap_count > 0) {
+    sim->heap[0] = sim->heap[sim->heap_count];
+    heap_down(sim->heap, sim->heap_count, 0);
+  }
+  top.time_ns = until;
+  top.seq = sim->next_seq++;
+  sim->heap[sim->heap_count] = top;
+  heap_up(sim->heap, sim->heap_count);
+  sim->heap_count++;
+  return true;
+}
+
 int evc_sim_step(struct evc_sim *sim) {
   EVC_ASSERT(sim != NULL);
   EVC_ASSERT(sim->node_call_depth == 0);
   if (sim->failure != 0) return sim->failure;
+  while (sim->heap_count > 0 && defer_paused(sim)) {
+  }
   if (sim->heap_count == 0) return EVC_ENOTFOUND;
   struct evc_simk_heap_entry entry;
   struct evc_simk_event ev;
@@ -350,6 +396,8 @@ int evc_sim_run_until_predicate(struct evc_sim *sim, uint64_t deadline_ns,
     if (pred != NULL && pred(arg)) {
       *held_out = true;
       return 0;
+    }
+    while (sim->heap_count > 0 && defer_paused(sim)) {
     }
     if (sim->heap_count == 0 || sim->heap[0].time_ns > deadline_ns) break;
     int rc = evc_sim_step(sim);
@@ -378,4 +426,9 @@ int evc_sim_schedule(struct evc_sim *sim, uint64_t at_ns, evc_sim_event_function
   ev.u.user.fn = fn;
   ev.u.user.arg = arg;
   return evc_simk_push(sim, at_ns, &ev, NULL);
+}
+
+const struct evc_sim_config *evc_sim_config_of(const struct evc_sim *sim) {
+  EVC_ASSERT(sim != NULL);
+  return &sim->config;
 }

@@ -246,11 +246,16 @@ int evc_simk_net_send(struct evc_sim_node *node, const struct evc_peer_id *peer,
     evc_simk_trace(sim, node->name, "send to=%s size=%zu dropped", sim->nodes[j]->name, size);
     return 0;
   }
+  if (p->blocked[side]) {
+    evc_simk_trace(sim, node->name, "send to=%s size=%zu blocked", sim->nodes[j]->name, size);
+    return 0;
+  }
   int copies = evc_sim_rng_chance_ppm(&sim->rng_network, sim->duplicate_ppm) ? 2 : 1;
   evc_simk_trace(sim, node->name, "send to=%s size=%zu copies=%d", sim->nodes[j]->name, size,
                  copies);
   for (int c = 0; c < copies; c++) {
     uint64_t at = sim->now_ns + latency(sim, node->index, (uint32_t)j);
+    if (p->clog_until_ns > sim->now_ns) at += p->clog_until_ns - sim->now_ns;
     bool overtake = evc_sim_rng_chance_ppm(&sim->rng_network, sim->reorder_ppm);
     if (!overtake && at < p->last_deliver_ns[side]) at = p->last_deliver_ns[side];
     if (at > p->last_deliver_ns[side]) p->last_deliver_ns[side] = at;
@@ -418,4 +423,68 @@ bool evc_sim_connected(const struct evc_sim *sim, const char *a, const char *b) 
   if (ia < 0 || ib < 0 || ia == ib) return false;
   const struct evc_simk_pair *p = &sim->pairs[evc_simk_pair_index((uint32_t)ia, (uint32_t)ib)];
   return p->state == EVC_SIMK_CONN_OPEN && p->up[0] && p->up[1];
+}
+
+/* ---- fault hooks ---- */
+
+void evc_sim_net_faults_get(const struct evc_sim *sim, uint32_t *drop_ppm_out,
+                            uint32_t *duplicate_ppm_out, uint32_t *reorder_ppm_out,
+                            uint32_t *dial_fail_ppm_out) {
+  EVC_ASSERT(sim != NULL);
+  *drop_ppm_out = sim->drop_ppm;
+  *duplicate_ppm_out = sim->duplicate_ppm;
+  *reorder_ppm_out = sim->reorder_ppm;
+  *dial_fail_ppm_out = sim->dial_fail_ppm;
+}
+
+static int link_of(struct evc_sim *sim, const char *a, const char *b, int *ia_out, int *ib_out) {
+  int ia = evc_simk_node_index(sim, a);
+  int ib = evc_simk_node_index(sim, b);
+  if (ia < 0 || ib < 0) return EVC_ENOTFOUND;
+  if (ia == ib) return EVC_EINVAL;
+  *ia_out = ia;
+  *ib_out = ib;
+  return 0;
+}
+
+int evc_sim_link_latency_reset(struct evc_sim *sim, const char *a, const char *b) {
+  EVC_ASSERT(sim != NULL);
+  int ia, ib;
+  int rc = link_of(sim, a, b, &ia, &ib);
+  if (rc != 0) return rc;
+  sim->pairs[evc_simk_pair_index((uint32_t)ia, (uint32_t)ib)].latency_override = false;
+  return 0;
+}
+
+int evc_sim_link_clog(struct evc_sim *sim, const char *a, const char *b, uint64_t until_ns) {
+  EVC_ASSERT(sim != NULL);
+  int ia, ib;
+  int rc = link_of(sim, a, b, &ia, &ib);
+  if (rc != 0) return rc;
+  sim->pairs[evc_simk_pair_index((uint32_t)ia, (uint32_t)ib)].clog_until_ns = until_ns;
+  evc_simk_trace(sim, "-", "clog a=%s b=%s until=%" PRIu64, a, b, until_ns);
+  return 0;
+}
+
+int evc_sim_link_block(struct evc_sim *sim, const char *from, const char *to, bool blocked) {
+  EVC_ASSERT(sim != NULL);
+  int ia, ib;
+  int rc = link_of(sim, from, to, &ia, &ib);
+  if (rc != 0) return rc;
+  uint32_t pair = evc_simk_pair_index((uint32_t)ia, (uint32_t)ib);
+  sim->pairs[pair].blocked[side_of(pair, (uint32_t)ia)] = blocked;
+  evc_simk_trace(sim, "-", "link_block from=%s to=%s blocked=%d", from, to, blocked ? 1 : 0);
+  return 0;
+}
+
+void evc_sim_links_reset(struct evc_sim *sim) {
+  EVC_ASSERT(sim != NULL);
+  for (uint32_t pair = 0; pair < EVC_SIMK_PAIRS; pair++) {
+    struct evc_simk_pair *p = &sim->pairs[pair];
+    p->latency_override = false;
+    p->clog_until_ns = 0;
+    p->blocked[0] = false;
+    p->blocked[1] = false;
+  }
+  evc_simk_trace(sim, "-", "links_reset");
 }

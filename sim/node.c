@@ -66,6 +66,12 @@ static uint64_t disk_now_unix_ms(void *arg) {
 static void disk_synced(void *arg, const char *path) {
   struct evc_sim_node *node = arg;
   evc_simk_trace(node->sim, node->name, "disk_sync path=%s", path);
+  if (node->crash_at_sync == 0 || !evc_simk_node_may_act(node)) return;
+  if (node->state != EVC_SIM_NODE_RUNNING && node->state != EVC_SIM_NODE_STOPPING) return;
+  if (--node->crash_at_sync == 0) {
+    evc_simk_trace(node->sim, node->name, "crash_at_sync path=%s", path);
+    evc_simk_node_die_now(node);
+  }
 }
 
 static void key_from_stream(uint64_t seed, const char *owner, const char *what,
@@ -614,3 +620,18 @@ void evc_sim_node_set_wall_offset(struct evc_sim_node *node, int64_t offset_ns) 
   node->wall_offset_ns = offset_ns;
   evc_simk_trace(node->sim, node->name, "wall_offset ns=%" PRId64, offset_ns);
 }
+
+void evc_sim_node_crash_at_sync(struct evc_sim_node *node, uint64_t n) {
+  EVC_ASSERT(node != NULL);
+  node->crash_at_sync = n;
+  evc_simk_trace(node->sim, node->name, "arm crash_at_sync n=%" PRIu64, n);
+}
+
+void evc_sim_node_pause(struct evc_sim_node *node, uint64_t duration_ns) {
+  EVC_ASSERT(node != NULL);
+  uint64_t until = node->sim->now_ns + duration_ns;
+  if (until > node->paused_until_ns) node->paused_until_ns = until;
+  evc_simk_trace(node->sim, node->name, "pause until=%" PRIu64, node->paused_until_ns);
+}
+
+int64_t evc_sim_node_wall_offset(const struct evc_sim_node *node) { return node->wall_offset_ns; }

@@ -332,4 +332,54 @@ void evc_sim_da_slow(struct evc_sim *sim, uint64_t duration_ns, uint64_t delay_m
 /* Submissions accepted but not yet included or dropped. */
 size_t evc_sim_da_pending(const struct evc_sim *sim);
 
+/* ---- fault hooks (the fault catalogue in faults/ drives these) ---- */
+
+/* The configuration the simulation was created with. */
+const struct evc_sim_config *evc_sim_config_of(const struct evc_sim *sim);
+/* The network's current fault knobs (ppm). */
+void evc_sim_net_faults_get(const struct evc_sim *sim, uint32_t *drop_ppm_out,
+                            uint32_t *duplicate_ppm_out, uint32_t *reorder_ppm_out,
+                            uint32_t *dial_fail_ppm_out);
+/* Puts the link back on the configured latency range. EVC_ENOTFOUND, EVC_EINVAL. */
+int evc_sim_link_latency_reset(struct evc_sim *sim, const char *a, const char *b);
+/* Clogs the link between a and b until until_ns: a message sent on it before then is held
+ * and delivered at until_ns plus its latency, in order (a stalled TCP stream that
+ * resumes). until_ns <= now unclogs. EVC_ENOTFOUND, EVC_EINVAL. */
+int evc_sim_link_clog(struct evc_sim *sim, const char *a, const char *b, uint64_t until_ns);
+/* One-way loss: while blocked, every message from `from` to `to` is silently lost (the
+ * connection stays open; the other direction works). EVC_ENOTFOUND, EVC_EINVAL. */
+int evc_sim_link_block(struct evc_sim *sim, const char *from, const char *to, bool blocked);
+/* Unclogs and unblocks every link and puts every link on the configured latency. */
+void evc_sim_links_reset(struct evc_sim *sim);
+
+/* From now for duration_ns DA calls hang: get/head answers and submit replies wait until
+ * the hang ends (then one RPC latency), and a submission made during it is accepted only
+ * then (its inclusion delay counts from the end, but it lands at head + L at the latest:
+ * a hang delays, it never makes DA drop a blob). Overlapping hangs extend each other. */
+void evc_sim_da_hang(struct evc_sim *sim, uint64_t duration_ns);
+/* From now for duration_ns, the blobs of each produced DA block are shuffled (blobs
+ * included out of submission order within a block). */
+void evc_sim_da_shuffle(struct evc_sim *sim, uint64_t duration_ns);
+/* From now for duration_ns, da_head answers report head - blocks (not below 0): a head
+ * that briefly goes backwards. */
+void evc_sim_da_head_lag(struct evc_sim *sim, uint64_t duration_ns, uint64_t blocks);
+/* From now for duration_ns, a submission whose blobs total more than call_max bytes is
+ * refused with EVC_ETOOBIG (a DA whose size limit shrank: a submitter must split). */
+void evc_sim_da_too_large(struct evc_sim *sim, uint64_t duration_ns, size_t call_max);
+/* Ends every DA outage, hang, slow period, shuffle, head lag and too-large period now. */
+void evc_sim_da_faults_clear(struct evc_sim *sim);
+/* The latest end time of any DA fault period (0 when none was ever set). */
+uint64_t evc_sim_da_faults_until(const struct evc_sim *sim);
+
+/* Arms a power cut at the n-th durable write of this node's disk from now on (n >= 1; 0
+ * disarms), counted only while the node runs: the write is durable, and at that instant
+ * the node dies exactly as with crash_after_next_sign. */
+void evc_sim_node_crash_at_sync(struct evc_sim_node *node, uint64_t n);
+/* Freezes the node's process from now for duration_ns (a long GC pause, SIGSTOP): its
+ * timers, messages, dial results and DA replies wait until the pause ends, then run in
+ * their original order. Its clocks keep running. */
+void evc_sim_node_pause(struct evc_sim_node *node, uint64_t duration_ns);
+/* The node's wall clock offset (evc_sim_node_set_wall_offset). */
+int64_t evc_sim_node_wall_offset(const struct evc_sim_node *node);
+
 #endif

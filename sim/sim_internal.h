@@ -77,6 +77,8 @@ struct evc_simk_pair {
   bool latency_override;
   uint64_t latency_min_ns;
   uint64_t latency_max_ns;
+  uint64_t clog_until_ns;    /* messages sent before it are held until it */
+  bool blocked[2];           /* messages sent by side are lost (one-way partition) */
 };
 
 struct evc_simk_counter {
@@ -108,6 +110,8 @@ struct evc_sim_node {
   uint64_t incarnation;        /* bumped by every start */
   void *object;
   bool crash_after_sign;
+  uint64_t crash_at_sync;      /* durable writes left before a power cut (0 = off) */
+  uint64_t paused_until_ns;
   int64_t wall_offset_ns;
   /* view */
   char mode[EVC_SIM_MODE_TEXT_MAX + 1];
@@ -150,6 +154,13 @@ struct evc_simk_da {
   uint64_t slow_until_ns;
   uint64_t slow_min_ns;
   uint64_t slow_max_ns;
+  uint64_t hang_until_ns;
+  uint64_t shuffle_until_ns;
+  uint64_t head_lag_until_ns;
+  uint64_t head_lag_blocks;
+  uint64_t too_large_until_ns;
+  size_t too_large_call_max;
+  uint64_t faults_until_ns;  /* latest end of any fault period */
 };
 
 struct evc_simk_snapshot {

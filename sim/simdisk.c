@@ -17,7 +17,13 @@ _Static_assert(EVC_SIMDISK_FILE_SIZE_MAX < SIZE_MAX / 2, "file offsets must fit 
 _Static_assert(EVC_SIMDISK_PENDING_BYTES_MAX < EVC_SIMDISK_FILE_SIZE_MAX, "pending limit");
 
 enum simdisk_op_kind { SIMDISK_OP_WRITE = 1, SIMDISK_OP_TRUNCATE, SIMDISK_OP_REPLACE };
-enum simdisk_fault_kind { SIMDISK_READ, SIMDISK_WRITE, SIMDISK_SYNC, SIMDISK_FAULT_KINDS };
+enum simdisk_fault_kind {
+  SIMDISK_READ,
+  SIMDISK_WRITE,
+  SIMDISK_SYNC,
+  SIMDISK_MISDIRECT,
+  SIMDISK_FAULT_KINDS
+};
 
 struct simdisk_image {
   uint8_t *bytes;
@@ -380,6 +386,8 @@ void evc_simdisk_set_faults(struct evc_simdisk *disk, const struct evc_simdisk_f
   disk->countdowns[SIMDISK_WRITE] =
       (struct simdisk_countdown){faults->fail_write_countdown, false};
   disk->countdowns[SIMDISK_SYNC] = (struct simdisk_countdown){faults->fail_sync_countdown, false};
+  disk->countdowns[SIMDISK_MISDIRECT] =
+      (struct simdisk_countdown){faults->misdirect_write_countdown, false};
   disk->fault_persistent = faults->persistent;
   disk->torn_write_ppm = faults->torn_write_ppm;
   disk->lost_fsync_ppm = faults->lost_fsync_ppm;
@@ -696,6 +704,10 @@ int evc_simdisk_file_write(struct evc_simdisk *disk, struct evc_simdisk_file *fi
     return EVC_ETOOBIG;
   }
   if (fault_fires(disk, SIMDISK_WRITE, file->path)) return EVC_EIO;
+  if (fault_fires(disk, SIMDISK_MISDIRECT, file->path) &&
+      size <= EVC_SIMDISK_FILE_SIZE_MAX - EVC_SIMDISK_MISDIRECT_BYTES - offset) {
+    offset += EVC_SIMDISK_MISDIRECT_BYTES; /* the head lands on the wrong track */
+  }
   return file_record(file, SIMDISK_OP_WRITE, (size_t)offset, bytes, size);
 }
 
@@ -819,4 +831,20 @@ uint64_t evc_simdisk_now_unix_ms(const struct evc_simdisk *disk) {
   EVC_ASSERT(disk != NULL);
   if (disk->clock_fn == NULL) return SIMDISK_FIXED_EPOCH_MS;
   return disk->clock_fn(disk->clock_arg);
+}
+
+static void image_xor(struct simdisk_image *image, uint64_t offset, size_t size, uint8_t mask) {
+  for (size_t i = 0; i < size && offset + i < image->size; i++) image->bytes[offset + i] ^= mask;
+}
+
+int evc_simdisk_corrupt(struct evc_simdisk *disk, const char *path, uint64_t offset,
+                        size_t size, uint8_t mask) {
+  EVC_ASSERT(disk != NULL);
+  struct evc_simdisk_file *file = path_valid(path) ? table_find(disk, path) : NULL;
+  if (file == NULL) return EVC_ENOTFOUND;
+  if (offset >= file->volatile_image.size && offset >= file->durable_image.size) return EVC_ERANGE;
+  image_xor(&file->durable_image, offset, size, mask);
+  image_xor(&file->volatile_image, offset, size, mask);
+  disk->faults_fired++;
+  return 0;
 }

@@ -29,7 +29,12 @@ struct evc_simdisk_faults {
   uint32_t torn_write_ppm;        /* at a crash, each unsynced write survives torn (a
                                      sector-aligned part of it) with this probability */
   uint32_t lost_fsync_ppm;        /* a sync reports success but persists nothing */
+  uint64_t misdirect_write_countdown; /* the N-th SQLite write from now lands one
+                                         EVC_SIMDISK_MISDIRECT_BYTES further into the
+                                         file than asked, and reports success */
 };
+
+#define EVC_SIMDISK_MISDIRECT_BYTES 4096u /* a misdirected write lands this far off */
 
 /* Creates an empty disk. EVC_ENOMEM on allocation failure. */
 int evc_simdisk_new(struct evc_simdisk **disk_out);
@@ -46,6 +51,12 @@ void evc_simdisk_set_faults(struct evc_simdisk *disk, const struct evc_simdisk_f
 uint64_t evc_simdisk_faults_fired(const struct evc_simdisk *disk);
 /* Durable writes so far (successful syncs and replaces): crash points are counted in these. */
 uint64_t evc_simdisk_sync_count(const struct evc_simdisk *disk);
+
+/* A corrupted page: XORs mask into size bytes at offset of path, in both the durable and
+ * the volatile image (bit rot under a running process); bytes beyond the file's end are
+ * left alone. EVC_ENOTFOUND (no such file), EVC_ERANGE (offset past the end). */
+int evc_simdisk_corrupt(struct evc_simdisk *disk, const char *path, uint64_t offset,
+                        size_t size, uint8_t mask);
 
 /* Power cut: every file's volatile image becomes its durable image (unsynced writes
  * dropped, or torn when armed); files never synced vanish; every handle opened before
