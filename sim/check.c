@@ -147,9 +147,13 @@ static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash
   if (g->present && memcmp(g->hash, hash, EVC_HASH_SIZE) != 0) {
     uint32_t others = (g->holders | g->sign_holders) & ~bit;
     bool forgotten = (g->holders | g->sign_holders) == 0;
+    /* DESIGN.md: the producer went ahead without an answer from the holders (unreachable),
+     * or the operator forced --catchup.da-only over heights above H. */
+    bool unheard = nc != NULL && (others & nc->answered) == 0;
+    bool forced = nc != NULL && nc->da_only && height > nc->override_floor;
     bool soft_reorg = !c->twins && nc != NULL && nc->producing && !g->final &&
                       !(g->holders & (1u << DA_PLACE)) && (g->sign_holders & ~bit) == 0 &&
-                      (others & nc->answered) == 0 && c->reorg_count < SOFT_REORGS_MAX;
+                      (unheard || forced) && c->reorg_count < SOFT_REORGS_MAX;
     if (soft_reorg && !forgotten) {
       struct soft_reorg *r = &c->reorgs[c->reorg_count++];
       r->height = height;

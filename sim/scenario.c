@@ -348,20 +348,23 @@ static int scn_parse_network(struct scn_ctx *ctx, const cJSON *obj,
   return rc;
 }
 
-/* The DA bound L: a blob is included within L DA blocks or never, so an inclusion delay
- * that can reach L x DA block time would have blobs dropped by the TTL (DESIGN.md). */
+/* The DA bound L: a blob submitted while the DA head was d lands at a height <= d + L or is
+ * dropped. It lands in the first DA block at or after submit time + delay, and it may be
+ * submitted just before block d + 1: so only a delay <= (L - 1) x DA block time keeps every
+ * blob within the bound. DESIGN.md said "can reach L x DA block time"; that allowed a blob
+ * submitted late in a DA block to be dropped while later ones landed (a swarm sweep found
+ * it), so the bound is one DA block tighter (docs/scenarios.md). */
 static int scn_check_delay_bound(struct scn_ctx *ctx, const struct evc_scenario_chain *chain,
                                  const struct evc_scenario_range_ms *delay, const char *path) {
   EVC_ASSERT(chain->da_block_time_ms > 0);
   EVC_ASSERT(chain->da_mempool_ttl_blocks > 0);
-  /* max >= ttl * T  <=>  max / T >= ttl, without overflow */
-  if (delay->max_ms / chain->da_block_time_ms >= chain->da_mempool_ttl_blocks) {
+  uint64_t bound = (chain->da_mempool_ttl_blocks - 1) * chain->da_block_time_ms;
+  if (delay->max_ms > bound) {
     return scn_fail(ctx, EVC_ECONFIG, path,
-                    "max delay %" PRIu64 " ms can reach L x DA block time (%" PRIu64
-                    " x %" PRIu64 " ms), where the DA mempool TTL drops blobs; use a max "
-                    "below %" PRIu64 " ms or raise chain.da_mempool_ttl_blocks",
-                    delay->max_ms, chain->da_mempool_ttl_blocks, chain->da_block_time_ms,
-                    chain->da_mempool_ttl_blocks * chain->da_block_time_ms);
+                    "max delay %" PRIu64 " ms can carry a blob past L DA blocks: it must be at "
+                    "most (L - 1) x DA block time = (%" PRIu64 " - 1) x %" PRIu64 " = %" PRIu64
+                    " ms; lower it or raise chain.da_mempool_ttl_blocks",
+                    delay->max_ms, chain->da_mempool_ttl_blocks, chain->da_block_time_ms, bound);
   }
   return 0;
 }

@@ -242,6 +242,28 @@ static void proven_peer_height_holds_catchup_then_fails_closed(void **state) {
   assert_int_equal(decide(&f, &d), EVC_CATCHUP_DRAIN);
 }
 
+static void da_blocks_above_a_gap_fail_closed_even_under_da_only(void **state) {
+  (void)state;
+  struct evc_catchup_decision d;
+  struct evc_catchup_facts f = absent(0); /* found by a swarm sweep */
+  f.inbound_grace_expired = true;
+  f.da_height_above = 9; /* local is 5 */
+  f.settle_reached = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_WAIT);
+  f.p2p_timeout_expired = true;
+  f.da_only = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_FAIL);
+  f = intact(10, 6);
+  f.da_height_above = 8;
+  f.settle_reached = true;
+  f.p2p_timeout_expired = true;
+  f.da_only = true;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_FAIL);
+  f.da_height_above = 0;
+  assert_int_equal(decide(&f, &d), EVC_CATCHUP_DRAIN);
+  assert_true(d.equivocation_override);
+}
+
 static void stop_during_catchup_is_a_stop_not_success(void **state) {
   (void)state;
   struct evc_catchup_decision d;
@@ -289,6 +311,7 @@ int main(void) {
       cmocka_unit_test(absent_without_peers_waits_for_grace_then_settle),
       cmocka_unit_test(da_only_without_sign_state_still_waits_for_settle),
       cmocka_unit_test(proven_peer_height_holds_catchup_then_fails_closed),
+      cmocka_unit_test(da_blocks_above_a_gap_fail_closed_even_under_da_only),
       cmocka_unit_test(stop_during_catchup_is_a_stop_not_success),
       cmocka_unit_test(fatal_error_fails_before_anything_else),
       cmocka_unit_test(mode_names_round_trip),

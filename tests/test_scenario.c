@@ -162,7 +162,7 @@ static const char full_q[] =
     "'groups':[['seq','full'],['twin']]},"
     "{'after_ms':10,'do':'heal'},"
     "{'after_ms':11,'do':'da_outage','duration_ms':3000},"
-    "{'after_ms':12,'do':'da_slow','duration_ms':4000,'inclusion_delay_ms':[100,9999]},"
+    "{'after_ms':12,'do':'da_slow','duration_ms':4000,'inclusion_delay_ms':[100,9000]},"
     "{'after_ms':13,'do':'fault','name':'disk_torn_write','params':{'ppm':5,'on':['seq']}},"
     "{'after_ms':14,'do':'fault','name':'nothing'},"
     "{'after_ms':15,'do':'lose_machine','node':'twin'},"
@@ -221,7 +221,7 @@ static void test_every_action_and_expectation_lands(void **state) {
   assert_int_equal(st[8].action, EVC_SCENARIO_DO_DA_SLOW);
   assert_int_equal(st[8].duration_ms, 4000);
   assert_int_equal(st[8].inclusion_delay.min_ms, 100);
-  assert_int_equal(st[8].inclusion_delay.max_ms, 9999);
+  assert_int_equal(st[8].inclusion_delay.max_ms, 9000);
   assert_int_equal(st[9].action, EVC_SCENARIO_DO_FAULT);
   assert_string_equal(st[9].fault_name, "disk_torn_write");
   assert_string_equal(st[9].fault_params_json, "{\"ppm\":5,\"on\":[\"seq\"]}");
@@ -462,26 +462,26 @@ static void test_fault_params_are_freed_when_a_later_step_fails(void **state) {
 
 static void test_da_delay_bound_is_exact(void **state) {
   (void)state;
-  /* ttl 10 x DA block time 1000 = 10000: reaching it is rejected, one below is accepted */
-  assert_int_equal(parse_q(SCN("'da':{'inclusion_delay_ms':[0,10000]},", "", W)), EVC_ECONFIG);
-  assert_contains(err, LABEL ": da.inclusion_delay_ms: max delay 10000 ms can reach L");
-  assert_int_equal(parse_q(SCN("'da':{'inclusion_delay_ms':[0,9999]},", "", W)), 0);
+  /* (ttl 10 - 1) x DA block time 1000 = 9000: accepted; one above is rejected */
+  assert_int_equal(parse_q(SCN("'da':{'inclusion_delay_ms':[0,9001]},", "", W)), EVC_ECONFIG);
+  assert_contains(err, LABEL ": da.inclusion_delay_ms: max delay 9001 ms can carry a blob past L");
+  assert_int_equal(parse_q(SCN("'da':{'inclusion_delay_ms':[0,9000]},", "", W)), 0);
   evc_scenario_free(&scenario);
   /* the same bound for da_slow, with a non-default L and DA block time */
   const char *ok = SCN("'chain':{'da_block_time_ms':300,'da_mempool_ttl_blocks':4},"
                        "'da':{'inclusion_delay_ms':[0,1]},",
-                       "{'at_ms':0,'do':'da_slow','duration_ms':5,'inclusion_delay_ms':[0,1199]}",
+                       "{'at_ms':0,'do':'da_slow','duration_ms':5,'inclusion_delay_ms':[0,900]}",
                        W);
   assert_int_equal(parse_q(ok), 0);
   evc_scenario_free(&scenario);
   const char *bad = SCN("'chain':{'da_block_time_ms':300,'da_mempool_ttl_blocks':4},"
                         "'da':{'inclusion_delay_ms':[0,1]},",
                         START ",{'at_ms':0,'do':'da_slow','duration_ms':5,"
-                              "'inclusion_delay_ms':[0,1200]}",
+                              "'inclusion_delay_ms':[0,901]}",
                         W);
   assert_int_equal(parse_q(bad), EVC_ECONFIG);
-  assert_contains(err, "timeline[1].inclusion_delay_ms: max delay 1200 ms");
-  /* the default delay [0,1500] is checked too: L = 1 makes it reach 1000 */
+  assert_contains(err, "timeline[1].inclusion_delay_ms: max delay 901 ms");
+  /* the default delay [0,1500] is checked too: with L = 1 only a zero delay fits */
   assert_int_equal(parse_q(SCN("'chain':{'da_mempool_ttl_blocks':1},", "", W)), EVC_ECONFIG);
   assert_contains(err, "da.inclusion_delay_ms");
 }

@@ -26,6 +26,8 @@
 
 struct watch {
   struct evc_sim_node *seq;
+  uint64_t d0;                   /* the node's settle base, read from its log */
+  bool d0_known;
   uint64_t last_height;          /* from the first life */
   uint8_t last_hash[EVC_HASH_SIZE];
   uint64_t first_produced;       /* first height produced after the restart */
@@ -48,6 +50,18 @@ static void observer(void *arg, struct evc_sim_node *node, const struct evc_obse
     w->first_produced = o->height;
   }
 }
+
+/* The node logs its settle base: "event=settle_target d0=N". */
+static void trace_sink(void *arg, const char *line, size_t size) {
+  struct watch *w = arg;
+  const char *p = strstr(line, "event=settle_target d0=");
+  if (p == NULL || w->d0_known || !w->restarted) return;
+  w->d0 = strtoull(p + strlen("event=settle_target d0="), NULL, 10);
+  w->d0_known = true;
+  (void)size;
+}
+
+static bool d0_known(void *arg) { return ((struct watch *)arg)->d0_known; }
 
 static bool is_down(void *arg) {
   struct evc_sim_node_view v;
@@ -126,11 +140,12 @@ static struct evc_sim *world(struct watch *w) {
   free(bytes);
   evc_sign_state_release(&s);
   assert_int_equal(evc_sim_add_observer(sim, observer, w), 0);
+  evc_sim_set_trace_sink(sim, trace_sink, w);
   return sim;
 }
 
-/* Runs a first life, loses the machine, injects the late block `offset` DA heights above d0,
- * restarts and runs 15 s. */
+/* Runs a first life, loses the machine, restarts, waits until the node has fixed its settle
+ * base d0, injects the late block `offset` DA heights above it, and runs 15 s. */
 static struct evc_sim *lose_and_restart(struct watch *w, uint64_t offset, uint64_t *d0_out) {
   struct evc_sim *sim = world(w);
   assert_int_equal(evc_sim_node_start(w->seq, NULL), 0);
@@ -142,17 +157,18 @@ static struct evc_sim *lose_and_restart(struct watch *w, uint64_t offset, uint64
   struct evc_signed_header last;
   header_from_da(sim, w->last_height, &last);
   assert_int_equal(evc_sim_node_lose_machine(w->seq), 0);
-  uint64_t next_block = (evc_sim_now(sim) / SEC + 1) * SEC;
-  assert_int_equal(evc_sim_run_until(sim, next_block + 10 * MS), 0); /* d0 read twice, stable */
-  uint64_t d0 = evc_sim_da_head(sim);
-  inject_late_block(sim, w->seq, &last, d0 + offset);
   w->restarted = true;
   struct evc_sim_start_options o;
   evc_sim_start_options_default(&o);
   o.inbound_grace_ms = 100;
   assert_int_equal(evc_sim_node_start(w->seq, &o), 0);
+  held = false;
+  assert_int_equal(evc_sim_run_until_predicate(sim, evc_sim_now(sim) + 5 * SEC, d0_known, w, &held), 0);
+  assert_true(held);
+  assert_true(w->d0 >= evc_sim_da_head(sim) - 1); /* not below the head it started at */
+  inject_late_block(sim, w->seq, &last, w->d0 + offset);
   assert_int_equal(evc_sim_run_until(sim, evc_sim_now(sim) + 15 * SEC), 0);
-  *d0_out = d0;
+  *d0_out = w->d0;
   return sim;
 }
 

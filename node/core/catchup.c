@@ -88,6 +88,10 @@ static void decide_intact(const struct evc_catchup_facts *f, struct evc_catchup_
   if (!f->p2p_timeout_expired) {
     return set(out, EVC_CATCHUP_WAIT, "peers: blocks between the local height and the sign state");
   }
+  if (f->da_height_above > h) {
+    return set(out, EVC_CATCHUP_FAIL, "DA holds blocks signed by this key above a gap that no "
+               "source filled: producing would lose to them in DA order");
+  }
   fail_closed_or_override(f, "blocks below the sign state are missing and no source supplied them",
                           out);
 }
@@ -104,6 +108,13 @@ static void decide_without(const struct evc_catchup_facts *f, struct evc_catchup
     return set(out, EVC_CATCHUP_WAIT, "inbound grace: no known peers, waiting for peers to dial in");
   }
   const char *override = NULL;
+  if (f->da_height_above > f->local_height) {
+    if (!f->settle_reached || !f->p2p_timeout_expired) {
+      return set(out, EVC_CATCHUP_WAIT, "DA: blocks above a gap, waiting for the missing ones");
+    }
+    return set(out, EVC_CATCHUP_FAIL, "DA holds blocks signed by this key above a gap that no "
+               "source filled: producing would lose to them in DA order");
+  }
   if (f->peer_signed_height_max > f->local_height) {
     if (!f->p2p_timeout_expired) return set(out, EVC_CATCHUP_WAIT, "peers: blocks a peer proved exist");
     override = "a peer proved blocks that could not be fetched";

@@ -39,6 +39,9 @@ struct evc_catchup_facts {
   bool sign_block_conflicts;       /* the store holds a different block at S */
   uint64_t local_height;           /* H: the store's height */
   uint64_t highest_known_height;   /* highest height seen anywhere (store, DA, signed peer heads) */
+  uint64_t da_height_above;        /* highest block found on DA above the local height, past a
+                                      gap (0: none): signed blocks DA holds that no override can
+                                      out-order */
   bool da_caught_up;               /* DA retrieval reached the observed head, pipeline empty */
   bool settle_reached;             /* DA head reached d0 + L and everything up to it applied */
   bool p2p_timeout_expired;        /* --catchup.p2p-timeout passed since catchup began */

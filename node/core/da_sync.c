@@ -15,6 +15,7 @@
 #define EVC_APPLY_BATCH_UNITS_MAX 256u /* store units (blocks, marks) per batch transaction */
 
 static void pump(struct evc_node *n);
+static void d0_observe(struct evc_node *n, uint64_t height, bool head_answer);
 static void request_ahead(struct evc_node *n);
 
 static uint64_t poll_interval_ns(const struct evc_node *n) {
@@ -472,6 +473,8 @@ static void da_get_callback(void *arg, int status, const struct evc_da_blob *blo
     return;
   }
   s->state = EVC_SLOT_FETCHED;
+  if (s->da_height > n->da.head) n->da.head = s->da_height; /* a fetched height exists */
+  d0_observe(n, s->da_height, false);
   pump(n);
 }
 
@@ -650,26 +653,43 @@ static void rerequest(struct evc_node *n, uint64_t up_to) {
   }
 }
 
+/* d0, the settle wait's base, must be at least the DA head when this node started: the
+ * lost sequencer submitted its last blobs at a head no higher. One head answer can be stale
+ * (a lagging DA node), so d0 is the highest DA height seen, from head answers and from
+ * heights actually fetched, over a window of at least one DA block time, closed by a second
+ * head answer that did not go backwards. */
+static void d0_observe(struct evc_node *n, uint64_t height, bool head_answer) {
+  struct evc_da_sync *d = &n->da;
+  if (n->d0_set || n->mode != EVC_MODE_CATCHING_UP) return;
+  uint64_t now = n->env->mono_ns(n->env->ctx);
+  if (height > d->d0_candidate) d->d0_candidate = height;
+  if (!head_answer) return;
+  if (d->head_read_count == 0) {
+    d->head_read_count = 1;
+    d->d0_window_start_ns = now;
+    d->head_reads[1] = height;
+    return;
+  }
+  bool backwards = height < d->head_reads[1];
+  d->head_reads[1] = height;
+  if (backwards || now - d->d0_window_start_ns < n->cfg.da_block_time_ns) return;
+  n->d0 = d->d0_candidate;
+  n->d0_set = true;
+  evc_logf(n->env, EVC_LOG_INFO, "event=settle_target d0=%llu until_da_head=%llu",
+           (unsigned long long)n->d0,
+           (unsigned long long)(n->d0 + n->cfg.da_mempool_ttl_blocks));
+}
+
 static void da_head_callback(void *arg, int status, uint64_t head) {
   struct evc_node *n = arg;
   struct evc_da_sync *d = &n->da;
   d->head_inflight = false;
   if (!evc_node_is_running(n) || status != 0) return;
-  d->head_reads[0] = d->head_reads[1];
-  d->head_reads[1] = head;
-  if (d->head_read_count < 2) d->head_read_count++;
   if (head > d->head) {
     d->head = head;
     rerequest(n, head);
   }
-  if (!n->d0_set && n->mode == EVC_MODE_CATCHING_UP && d->head_read_count == 2 &&
-      d->head_reads[0] == d->head_reads[1]) {
-    n->d0 = d->head_reads[1] > d->head ? d->head_reads[1] : d->head;
-    n->d0_set = true;
-    evc_logf(n->env, EVC_LOG_INFO, "event=settle_target d0=%llu until_da_head=%llu",
-             (unsigned long long)n->d0,
-             (unsigned long long)(n->d0 + n->cfg.da_mempool_ttl_blocks));
-  }
+  d0_observe(n, head, true);
   pump(n);
 }
 

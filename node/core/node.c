@@ -100,6 +100,7 @@ static void update_facts(struct evc_node *n) {
   uint64_t highest = n->chain.height;
   uint64_t candidate = evc_da_sync_highest_candidate(n);
   if (candidate > highest) highest = candidate;
+  f->da_height_above = candidate > n->chain.height ? candidate : 0;
   f->highest_known_height = highest;
   bool caught_up = evc_da_sync_caught_up(n);
   f->da_caught_up = caught_up;

@@ -93,8 +93,10 @@ struct evc_da_sync {
   uint64_t next_request;  /* next DA height to ask for */
   uint64_t head;          /* highest DA head observed */
   uint64_t future_at;     /* a get for this height answered "from the future" */
-  uint64_t head_reads[2]; /* the last two head answers, for d0 */
+  uint64_t head_reads[2]; /* [1]: the last head answer, for d0 */
   uint32_t head_read_count;
+  uint64_t d0_candidate;  /* highest DA height seen while d0 is being fixed */
+  uint64_t d0_window_start_ns;
   bool head_inflight;
   uint64_t head_timer;
   uint64_t poll_timer;
