@@ -867,21 +867,27 @@ void evc_block_record_release(struct evc_block_record *r) {
   memset(r, 0, sizeof *r);
 }
 
-int evc_store_find_height(struct evc_store *s, const uint8_t hash[EVC_HASH_SIZE],
-                          uint64_t *height_out) {
-  sqlite3_stmt *st = s->stmts[ST_FIND];
-  bind_blob(st, 1, hash, EVC_HASH_SIZE);
+/* Runs a bound query that answers one height: EVC_ENOTFOUND when it has no row. */
+static int query_height(struct evc_store *s, sqlite3_stmt *st, const char *what,
+                        uint64_t *height_out) {
   int rc = sqlite3_step(st);
   int code = 0;
   if (rc == SQLITE_DONE) {
     code = EVC_ENOTFOUND;
   } else if (rc != SQLITE_ROW) {
-    code = store_sql_fail(s, rc, "find block by hash");
+    code = store_sql_fail(s, rc, what);
   } else if (!column_u64(st, 0, height_out)) {
     code = store_fail(s, EVC_ECORRUPT, "block height is malformed");
   }
   sqlite3_reset(st);
   return code;
+}
+
+int evc_store_find_height(struct evc_store *s, const uint8_t hash[EVC_HASH_SIZE],
+                          uint64_t *height_out) {
+  sqlite3_stmt *st = s->stmts[ST_FIND];
+  bind_blob(st, 1, hash, EVC_HASH_SIZE);
+  return query_height(s, st, "find block by hash", height_out);
 }
 
 /* Advances the transaction's da_included_height over contiguous DA-included blocks. */
@@ -927,17 +933,7 @@ int evc_store_next_soft(struct evc_store *s, uint64_t after_height, uint64_t *he
   if (after_height >= STORE_HEIGHT_MAX) return EVC_ENOTFOUND;
   sqlite3_stmt *st = s->stmts[ST_NEXT_SOFT];
   bind_u64(st, 1, after_height);
-  int rc = sqlite3_step(st);
-  int code = 0;
-  if (rc == SQLITE_DONE) {
-    code = EVC_ENOTFOUND;
-  } else if (rc != SQLITE_ROW) {
-    code = store_sql_fail(s, rc, "find soft block");
-  } else if (!column_u64(st, 0, height_out)) {
-    code = store_fail(s, EVC_ECORRUPT, "block height is malformed");
-  }
-  sqlite3_reset(st);
-  return code;
+  return query_height(s, st, "find soft block", height_out);
 }
 
 /* ---- rollback ---- */
