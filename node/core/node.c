@@ -130,12 +130,10 @@ static void apply_signed_block(struct evc_node *n) {
   evc_logf(n->env, EVC_LOG_INFO, "event=sign_state_block_applied height=%llu action=republish",
            (unsigned long long)n->chain.height);
   evc_node_counter(n, "republished_signed_block", 1);
-  if (rc == 0) {
-    struct evc_block again;
-    if (evc_chain_load_block(n, n->chain.height, &again, NULL) == 0) {
-      evc_p2p_announce(n, &again);
-      evc_block_release(&again);
-    }
+  struct evc_block again; /* to peers now; to DA through the submitter (it is soft) */
+  if (evc_chain_load_block(n, n->chain.height, &again, NULL) == 0) {
+    evc_p2p_announce(n, &again);
+    evc_block_release(&again);
   }
 }
 
