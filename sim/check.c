@@ -51,6 +51,7 @@ struct global_entry {
 struct soft_reorg {
   uint64_t height;
   uint8_t old_hash[EVC_HASH_SIZE];
+  uint8_t new_hash[EVC_HASH_SIZE];
   uint32_t holders;
 };
 #define SOFT_REORGS_MAX 256
@@ -136,6 +137,34 @@ static const char *place_name(const struct evc_check *c, uint32_t holders) {
 }
 
 /* A place (a node's store or sign state, or DA) holds block `hash` at `height`. */
+/* A node that stores the old block of a pending soft reorg (fetched from a peer still holding
+ * it) joins the nodes that must roll it back by the end. */
+static bool join_reorg_on_store(struct evc_check *c, uint64_t height, const uint8_t *hash,
+                                uint32_t bit) {
+  for (size_t r = 0; r < c->reorg_count; r++) {
+    if (c->reorgs[r].height == height &&
+        memcmp(c->reorgs[r].old_hash, hash, EVC_HASH_SIZE) == 0) {
+      c->reorgs[r].holders |= bit;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The new block of a soft reorg was forgotten (held only by a wiped or restored-away store,
+ * never on DA): the reorg is void and the old block may stand again. */
+static void drop_reorgs_of(struct evc_check *c, uint64_t height, const uint8_t *new_hash) {
+  size_t kept = 0;
+  for (size_t r = 0; r < c->reorg_count; r++) {
+    if (c->reorgs[r].height == height &&
+        memcmp(c->reorgs[r].new_hash, new_hash, EVC_HASH_SIZE) == 0) {
+      continue;
+    }
+    c->reorgs[kept++] = c->reorgs[r];
+  }
+  c->reorg_count = kept;
+}
+
 static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash,
                        struct node_chain *nc, bool sign) {
   if (grow((void **)&c->global, &c->global_capacity, height, sizeof *c->global) != 0) {
@@ -145,8 +174,10 @@ static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash
   struct global_entry *g = &c->global[height];
   uint32_t bit = nc == NULL ? 1u << DA_PLACE : bit_of(c, nc);
   if (g->present && memcmp(g->hash, hash, EVC_HASH_SIZE) != 0) {
+    if (nc != NULL && !sign && !c->twins && join_reorg_on_store(c, height, hash, bit)) return;
     uint32_t others = (g->holders | g->sign_holders) & ~bit;
     bool forgotten = (g->holders | g->sign_holders) == 0;
+    if (forgotten) drop_reorgs_of(c, height, g->hash);
     /* DESIGN.md: the producer went ahead without an answer from the holders (unreachable),
      * or the operator forced --catchup.da-only over heights above H. */
     bool unheard = nc != NULL && (others & nc->answered) == 0;
@@ -158,6 +189,7 @@ static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash
       struct soft_reorg *r = &c->reorgs[c->reorg_count++];
       r->height = height;
       memcpy(r->old_hash, g->hash, EVC_HASH_SIZE);
+      memcpy(r->new_hash, hash, EVC_HASH_SIZE);
       r->holders = others;
       memset(g, 0, sizeof *g);
       forgotten = true;
@@ -619,6 +651,11 @@ static void check_reorgs(struct evc_check *c) {
     for (size_t i = 0; i < c->node_count; i++) {
       if (!(sr->holders & (1u << i))) continue;
       const struct node_chain *nc = &c->nodes[i];
+      struct evc_sim_node_view v;
+      evc_sim_node_get_view(nc->node, &v);
+      /* A node that failed closed (an unrepairable disk, a conflict) serves nothing: it cannot
+       * resolve the reorg, and it is not asked to. */
+      if (strcmp(v.mode, "failed") == 0) continue;
       bool holds = sr->height < nc->capacity && nc->blocks[sr->height].present &&
                    memcmp(nc->blocks[sr->height].hash, sr->old_hash, EVC_HASH_SIZE) == 0;
       if (holds) {
