@@ -26,5 +26,11 @@ int evc_fuzz_p2p(const uint8_t *data, size_t size);
  * request): documented errors only; accepted blobs sorted and bounded; the replies evc-da
  * builds for a parsed request are JSON the client's parsers read back. */
 int evc_fuzz_da(const uint8_t *data, size_t size);
+/* config.json text: fails with a message naming config.json, or emits JSON that parses back
+ * to a config emitting the same text. */
+int evc_fuzz_config(const uint8_t *data, size_t size);
+/* data[0] picks a recovery scenario, SHA-256 of the input the seed of a swarm run (fault
+ * schedule); a safety, liveness or error verdict aborts. Slow: one simulation per input. */
+int evc_fuzz_sim(const uint8_t *data, size_t size);
 
 #endif
