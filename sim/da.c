@@ -198,10 +198,7 @@ int evc_simk_da_get(struct evc_sim_node *node, uint64_t height,
   if (copy == NULL) return EVC_ENOMEM;
   memcpy(copy, namespaces, namespace_count * EVC_NAMESPACE_SIZE);
   struct evc_simk_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.kind = EVC_SIMK_EV_DA_GET;
-  ev.node = node->index;
-  ev.incarnation = node->incarnation;
+  evc_simk_node_event(node, EVC_SIMK_EV_DA_GET, &ev);
   ev.u.get.cb = cb;
   ev.u.get.arg = arg;
   ev.u.get.height = height;
@@ -219,10 +216,7 @@ int evc_simk_da_head_call(struct evc_sim_node *node, evc_da_head_callback cb, vo
   struct evc_sim *sim = node->sim;
   if (cb == NULL) return EVC_EINVAL;
   struct evc_simk_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.kind = EVC_SIMK_EV_DA_HEAD;
-  ev.node = node->index;
-  ev.incarnation = node->incarnation;
+  evc_simk_node_event(node, EVC_SIMK_EV_DA_HEAD, &ev);
   ev.u.head.cb = cb;
   ev.u.head.arg = arg;
   ev.u.head.fail = in_outage(sim);

@@ -45,10 +45,7 @@ static int env_timer_start(void *ctx, uint64_t delay_ns, evc_timer_callback cb, 
   struct evc_sim *sim = node->sim;
   if (delay_ns > UINT64_MAX - sim->now_ns) return EVC_ERANGE;
   struct evc_simk_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.kind = EVC_SIMK_EV_TIMER;
-  ev.node = node->index;
-  ev.incarnation = node->incarnation;
+  evc_simk_node_event(node, EVC_SIMK_EV_TIMER, &ev);
   ev.u.timer.cb = cb;
   ev.u.timer.arg = arg;
   return evc_simk_push(sim, sim->now_ns + delay_ns, &ev, timer_id_out);
@@ -109,10 +106,7 @@ static int env_work_submit(void *ctx, evc_work_function fn, void *work_arg,
   if (fn == NULL || done == NULL) return EVC_EINVAL;
   if (!evc_simk_node_may_act(node)) return EVC_ESTOPPED;
   struct evc_simk_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.kind = EVC_SIMK_EV_WORK;
-  ev.node = node->index;
-  ev.incarnation = node->incarnation;
+  evc_simk_node_event(node, EVC_SIMK_EV_WORK, &ev);
   ev.u.work.fn = fn;
   ev.u.work.work_arg = work_arg;
   ev.u.work.done = done;
@@ -223,10 +217,7 @@ static void env_request_stop(void *ctx, int exit_code, const char *reason) {
   evc_simk_trace(sim, node->name, "request_stop code=%d reason=\"%s\"", exit_code,
                  node->exit_reason);
   struct evc_simk_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.kind = EVC_SIMK_EV_TEARDOWN;
-  ev.node = node->index;
-  ev.incarnation = node->incarnation;
+  evc_simk_node_event(node, EVC_SIMK_EV_TEARDOWN, &ev);
   (void)evc_simk_push(sim, sim->now_ns, &ev, NULL);
 }
 

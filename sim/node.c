@@ -385,10 +385,7 @@ void evc_simk_node_die_now(struct evc_sim_node *node) {
   node->state = EVC_SIM_NODE_EXITING;
   evc_simk_net_node_down(node);
   struct evc_simk_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.kind = EVC_SIMK_EV_TEARDOWN;
-  ev.node = node->index;
-  ev.incarnation = node->incarnation;
+  evc_simk_node_event(node, EVC_SIMK_EV_TEARDOWN, &ev);
   (void)evc_simk_push(sim, sim->now_ns, &ev, NULL);
 }
 

@@ -4,6 +4,8 @@
 #ifndef EVC_SIM_SIM_INTERNAL_H
 #define EVC_SIM_SIM_INTERNAL_H
 
+#include <string.h>
+
 #include "node/core/log.h"
 #include "sim/rng.h"
 #include "sim/sim.h"
@@ -212,6 +214,15 @@ struct evc_sim {
   struct evc_simk_snapshot snapshots[EVC_SIM_SNAPSHOTS_MAX];
   size_t snapshot_count;
 };
+
+/* An event of `kind` for the current life of `node` (stale once the node restarts). */
+static inline void evc_simk_node_event(const struct evc_sim_node *node,
+                                       enum evc_simk_event_kind kind, struct evc_simk_event *ev) {
+  memset(ev, 0, sizeof *ev);
+  ev->kind = (uint32_t)kind;
+  ev->node = node->index;
+  ev->incarnation = node->incarnation;
+}
 
 /* kernel.c */
 /* Queues a copy of ev at at_ns; *id_out (optional) identifies it for evc_simk_cancel.
