@@ -63,6 +63,10 @@ struct evc_check {
   size_t node_count;
   struct global_entry *global;
   uint64_t global_capacity;
+  /* Per height, the last soft block some node rolled back because DA holds another one: a
+   * loser of a reorg the checker already judged. A stale restore may bring it back. */
+  struct held *retired;
+  uint64_t retired_capacity;
   uint64_t da_scanned; /* DA heights scanned so far */
   struct {
     char name[EVC_SIM_NODE_NAME_MAX + 34];
@@ -260,6 +264,12 @@ static void on_rolled_back(struct evc_check *c, struct node_chain *nc, uint64_t 
       return fail(c, EVC_CHECK_SAFETY, "final block rolled back on %s at height %llu",
                   evc_sim_node_name(nc->node), (unsigned long long)h);
     }
+    if (!nc->blocks[h].unknown) {
+      if (grow((void **)&c->retired, &c->retired_capacity, h, sizeof *c->retired) != 0) {
+        return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
+      }
+      c->retired[h] = nc->blocks[h];
+    }
     memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
     drop_holder(c, h, bit_of(c, nc), false);
   }
@@ -377,6 +387,7 @@ void evc_check_free(struct evc_check *c) {
   }
   for (size_t i = 0; i < c->snapshot_count; i++) free(c->snapshots[i].blocks);
   free(c->global);
+  free(c->retired);
   free(c);
 }
 
@@ -472,6 +483,27 @@ static bool rejoin_reorg(struct evc_check *c, const bool *held_before, uint64_t 
   return false;
 }
 
+/* A restore brought back a soft block that a node had rolled back because DA holds another
+ * block (a reorg the checker judged when the winner appeared), while a different block now
+ * stands at that height: the restored node holds a loser again and must roll it back and
+ * report by the end, like any holder of a pending soft reorg. A final block is never a loser:
+ * bringing back a different final block stays a fork. */
+static bool resurrect_retired(struct evc_check *c, uint64_t height, const struct held *b,
+                              uint32_t bit) {
+  if (b->final || height >= c->retired_capacity || height >= c->global_capacity) return false;
+  const struct held *loser = &c->retired[height];
+  const struct global_entry *g = &c->global[height];
+  if (!loser->present || memcmp(loser->hash, b->hash, EVC_HASH_SIZE) != 0) return false;
+  if (!g->present || memcmp(g->hash, b->hash, EVC_HASH_SIZE) == 0) return false;
+  if (c->reorg_count == SOFT_REORGS_MAX) return false;
+  struct soft_reorg *r = &c->reorgs[c->reorg_count++];
+  r->height = height;
+  memcpy(r->old_hash, b->hash, EVC_HASH_SIZE);
+  memcpy(r->new_hash, g->hash, EVC_HASH_SIZE);
+  r->holders = bit;
+  return true;
+}
+
 void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const char *name) {
   struct node_chain *nc = chain_of(c, node);
   uint32_t bit = bit_of(c, nc);
@@ -487,6 +519,7 @@ void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const 
       nc->blocks[h] = c->snapshots[i].blocks[h];
       if (nc->blocks[h].unknown) continue;
       if (rejoin_reorg(c, held_before, h, nc->blocks[h].hash, bit)) continue;
+      if (resurrect_retired(c, h, &nc->blocks[h], bit)) continue;
       global_see(c, h, nc->blocks[h].hash, nc, false);
     }
   }
