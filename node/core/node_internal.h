@@ -112,7 +112,11 @@ struct evc_da_sync {
   uint32_t candidate_count;
 };
 
-#define EVC_SUBMIT_INFLIGHT_MAX 16u
+/* A call starts at most every quarter DA block and stays in flight until its blobs land,
+ * which the mempool TTL bounds to L DA blocks (then it expires and is posted again). So
+ * 4 L + 4 calls in flight never make a block wait for a free call (evc_submit_inflight_limit);
+ * the array holds that many for L up to 31. */
+#define EVC_SUBMIT_INFLIGHT_MAX 128u
 
 struct evc_submit_call { /* one Submit call in flight: heights [from, to] */
   struct evc_node *node;
@@ -130,6 +134,7 @@ struct evc_submitter {
   uint64_t last_call_ns;   /* monotonic time of the last call started */
   struct evc_submit_call calls[EVC_SUBMIT_INFLIGHT_MAX];
   uint32_t inflight;
+  uint32_t inflight_limit; /* 4 L + 4, at most EVC_SUBMIT_INFLIGHT_MAX */
   uint64_t submits_started;
   uint64_t submits_ok;
 };

@@ -1,8 +1,8 @@
-/* The DA submitter: posts each block's header and data blobs in height order, one Submit
- * call in flight, batches under the size limit, halves a batch DA calls too big, retries with
- * bounded exponential backoff and re-posts what the mempool TTL dropped. It never drops a
- * block it has not seen included, and after a restart it derives what is pending from the
- * store. */
+/* The DA submitter: posts each block's header and data blobs in height order. A Submit call
+ * starts at most every quarter DA block (up to 4 L + 4 in flight), batches under the size
+ * limit, halves a batch DA calls too big, retries with bounded exponential backoff and
+ * re-posts what the mempool TTL dropped. It never drops a block it has not seen included,
+ * and after a restart it derives what is pending from the store. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +49,8 @@ int evc_submitter_start(struct evc_node *n) {
   memset(s, 0, sizeof *s);
   for (uint32_t i = 0; i < EVC_SUBMIT_INFLIGHT_MAX; i++) s->calls[i].node = n;
   s->running = true;
+  uint64_t limit = 4ull * n->cfg.da_mempool_ttl_blocks + 4;
+  s->inflight_limit = limit > EVC_SUBMIT_INFLIGHT_MAX ? EVC_SUBMIT_INFLIGHT_MAX : (uint32_t)limit;
   s->batch_limit = EVC_SUBMIT_BATCH_BLOCKS_MAX;
   s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
   uint64_t first = 0;
@@ -153,7 +155,8 @@ static int batch_build(struct evc_node *n, struct submit_batch *b) {
 static void submit_callback(void *arg, int status, uint64_t da_height);
 
 static struct evc_submit_call *free_call(struct evc_node *n) {
-  for (uint32_t i = 0; i < EVC_SUBMIT_INFLIGHT_MAX; i++) {
+  if (n->sub.inflight >= n->sub.inflight_limit) return NULL;
+  for (uint32_t i = 0; i < n->sub.inflight_limit; i++) {
     if (!n->sub.calls[i].busy) return &n->sub.calls[i];
   }
   return NULL;

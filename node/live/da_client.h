@@ -13,7 +13,7 @@
 #include "node/core/env.h"
 #include "node/live/da_json.h"
 
-#define EVC_DA_CLIENT_INFLIGHT_MAX 64 /* requests started and not yet answered */
+#define EVC_DA_CLIENT_INFLIGHT_MAX 256 /* requests started and not yet answered: 4 L + 4 Submit calls and the read-ahead window */
 #define EVC_DA_CLIENT_URL_MAX 512
 #define EVC_DA_CLIENT_TOKEN_MAX 4096
 
