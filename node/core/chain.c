@@ -22,13 +22,8 @@ static uint8_t *copy_bytes(const uint8_t *bytes, size_t size) {
   return copy;
 }
 
-int evc_block_from_bytes(const uint8_t *header, size_t header_size, const uint8_t *data,
-                         size_t data_size, struct evc_block *out) {
-  memset(out, 0, sizeof *out);
-  int rc = evc_signed_header_decode(header, header_size, &out->sh);
-  if (rc != 0) return rc;
-  rc = evc_header_hash(&out->sh.header, out->hash);
-  if (rc != 0) return rc;
+static int copy_block_bytes(const uint8_t *header, size_t header_size, const uint8_t *data,
+                            size_t data_size, struct evc_block *out) {
   out->header_bytes = copy_bytes(header, header_size);
   out->data_bytes = copy_bytes(data, data_size);
   if (out->header_bytes == NULL || out->data_bytes == NULL) {
@@ -38,6 +33,26 @@ int evc_block_from_bytes(const uint8_t *header, size_t header_size, const uint8_
   out->header_size = header_size;
   out->data_size = data_size;
   return 0;
+}
+
+int evc_block_from_bytes(const uint8_t *header, size_t header_size, const uint8_t *data,
+                         size_t data_size, struct evc_block *out) {
+  memset(out, 0, sizeof *out);
+  int rc = evc_signed_header_decode(header, header_size, &out->sh);
+  if (rc != 0) return rc;
+  rc = evc_header_hash(&out->sh.header, out->hash);
+  if (rc != 0) return rc;
+  return copy_block_bytes(header, header_size, data, data_size, out);
+}
+
+int evc_block_from_decoded(const struct evc_signed_header *sh, const uint8_t hash[EVC_HASH_SIZE],
+                           const uint8_t *header, size_t header_size, const uint8_t *data,
+                           size_t data_size, struct evc_block *out) {
+  memset(out, 0, sizeof *out);
+  out->sh = *sh;
+  memcpy(out->hash, hash, EVC_HASH_SIZE);
+  out->data_hash_checked = true;
+  return copy_block_bytes(header, header_size, data, data_size, out);
 }
 
 int evc_chain_check_next(const struct evc_node *n, const struct evc_block *b) {
@@ -52,6 +67,7 @@ int evc_chain_check_next(const struct evc_node *n, const struct evc_block *b) {
   } else if (h->time_ns <= n->last_time_ns) {
     return EVC_EVALIDATE;
   }
+  if (b->data_hash_checked) return 0;
   uint8_t data_hash[EVC_HASH_SIZE];
   evc_sha256(b->data_bytes, b->data_size, data_hash);
   if (memcmp(data_hash, h->data_hash, EVC_HASH_SIZE) != 0) return EVC_EVALIDATE;

@@ -269,17 +269,27 @@ static void pending_remove(struct evc_da_pending *arr, uint32_t *count, uint32_t
   (*count)--;
 }
 
+/* Drops the entries found more than ttl DA heights below da_height: a prefix, since entries
+ * are kept in DA order. One move for the whole prefix (the arrays hold up to
+ * EVC_DA_PENDING_MAX entries; removing one at a time cost a move of the rest each). */
+static uint32_t pending_expire_prefix(struct evc_da_pending *arr, uint32_t *count, uint64_t ttl,
+                                      uint64_t da_height) {
+  uint32_t k = 0;
+  while (k < *count && arr[k].da_height + ttl < da_height) pending_release(&arr[k++]);
+  if (k > 0) {
+    memmove(&arr[0], &arr[k], (*count - k) * sizeof *arr);
+    *count -= k;
+  }
+  return k;
+}
+
 /* Drops headers whose data did not appear within L DA blocks, and data likewise. */
 static void pending_expire(struct evc_node *n, uint64_t da_height) {
   struct evc_da_sync *d = &n->da;
   uint64_t ttl = n->cfg.da_mempool_ttl_blocks;
-  while (d->header_count > 0 && d->headers[0].da_height + ttl < da_height) {
-    evc_node_counter(n, "da_headers_expired", 1);
-    pending_remove(d->headers, &d->header_count, 0);
-  }
-  while (d->data_count > 0 && d->datas[0].da_height + ttl < da_height) {
-    pending_remove(d->datas, &d->data_count, 0);
-  }
+  uint32_t headers = pending_expire_prefix(d->headers, &d->header_count, ttl, da_height);
+  if (headers > 0) evc_node_counter(n, "da_headers_expired", headers);
+  pending_expire_prefix(d->datas, &d->data_count, ttl, da_height);
 }
 
 static int pending_push(struct evc_node *n, struct evc_da_pending *arr, uint32_t *count,
@@ -297,12 +307,15 @@ static int pending_push(struct evc_node *n, struct evc_da_pending *arr, uint32_t
   return 0;
 }
 
-static int complete(struct evc_node *n, const uint8_t *header, size_t header_size,
-                    const uint8_t *data, size_t data_size, uint64_t da_height, uint32_t index) {
+/* A header and the data it names by data_hash: the header was decoded, hashed and verified
+ * when it was fetched, and the pairing compared the data's SHA-256 with data_hash. */
+static int complete(struct evc_node *n, const struct evc_signed_header *sh,
+                    const uint8_t block_hash[EVC_HASH_SIZE], const uint8_t *header,
+                    size_t header_size, const uint8_t *data, size_t data_size, uint64_t da_height,
+                    uint32_t index) {
   struct evc_block b;
-  int rc = evc_block_from_bytes(header, header_size, data, data_size, &b);
-  if (rc == EVC_ENOMEM) return rc;
-  EVC_ASSERT(rc == 0); /* the header decoded when it was fetched */
+  int rc = evc_block_from_decoded(sh, block_hash, header, header_size, data, data_size, &b);
+  if (rc != 0) return rc;
   return candidate_add(n, &b, da_height, index);
 }
 
@@ -320,8 +333,8 @@ static int take_header(struct evc_node *n, const struct evc_da_slot *s, const st
   if (header_seen(n, it->hash)) return 0;
   for (uint32_t i = 0; i < d->data_count; i++) {
     if (memcmp(d->datas[i].hash, it->sh.header.data_hash, EVC_HASH_SIZE) == 0) {
-      return complete(n, bytes, it->size, d->datas[i].bytes, d->datas[i].size, s->da_height,
-                      it->index);
+      return complete(n, &it->sh, it->hash, bytes, it->size, d->datas[i].bytes, d->datas[i].size,
+                      s->da_height, it->index);
     }
   }
   struct evc_da_pending p = {.da_height = s->da_height, .index = it->index, .bytes = (uint8_t *)bytes,
@@ -344,8 +357,8 @@ static int take_data(struct evc_node *n, const struct evc_da_slot *s, const stru
       i++;
       continue;
     }
-    int rc = complete(n, d->headers[i].bytes, d->headers[i].size, bytes, it->size, s->da_height,
-                      it->index);
+    int rc = complete(n, &d->headers[i].sh, d->headers[i].block_hash, d->headers[i].bytes,
+                      d->headers[i].size, bytes, it->size, s->da_height, it->index);
     pending_remove(d->headers, &d->header_count, i);
     if (rc != 0 || !evc_node_is_running(n)) return rc;
   }

@@ -30,6 +30,7 @@ struct evc_block {
   size_t data_size;
   struct evc_signed_header sh;
   uint8_t hash[EVC_HASH_SIZE];
+  bool data_hash_checked; /* SHA-256 of the data is known to equal sh.header.data_hash */
 };
 
 struct evc_node;
@@ -250,6 +251,11 @@ void evc_block_release(struct evc_block *b);
 /* Copies and decodes header + data bytes into a block (hash computed; signature not checked). */
 int evc_block_from_bytes(const uint8_t *header, size_t header_size, const uint8_t *data,
                          size_t data_size, struct evc_block *out);
+/* The same from a header the caller decoded and hashed already and data it paired with the
+ * header by data_hash (the DA syncer does both when blobs arrive): copies the bytes only. */
+int evc_block_from_decoded(const struct evc_signed_header *sh, const uint8_t hash[EVC_HASH_SIZE],
+                           const uint8_t *header, size_t header_size, const uint8_t *data,
+                           size_t data_size, struct evc_block *out);
 /* Checks b extends the chain: chain id, height, proposer, last hash, time, data hash. */
 int evc_chain_check_next(const struct evc_node *n, const struct evc_block *b);
 /* Executes and stores b in one transaction (app hash checked); da_height 0 = soft. */
