@@ -369,6 +369,31 @@ static int take_data(struct evc_node *n, const struct evc_da_slot *s, const stru
   return rc == EVC_EFULL ? 0 : rc;
 }
 
+#define EVC_REJECTED_WARN_INTERVAL_NS 10000000000ull /* 10 s */
+
+/* Blobs in our namespaces that are not ours are ignored, the same on every node, but an
+ * operator must hear of them (a misconfigured or hostile poster): one warning with the
+ * counts at most every 10 s, so a flood cannot flood the log. */
+static void note_rejected(struct evc_node *n, uint64_t da_height, bool bad_signature) {
+  struct evc_da_sync *d = &n->da;
+  evc_node_counter(n, bad_signature ? "da_bad_signatures" : "da_junk_blobs", 1);
+  if (bad_signature) {
+    d->rejected_bad_sig++;
+  } else {
+    d->rejected_junk++;
+  }
+  uint64_t now = n->env->mono_ns(n->env->ctx);
+  if (d->rejected_warn_ns != 0 && now - d->rejected_warn_ns < EVC_REJECTED_WARN_INTERVAL_NS) return;
+  evc_logf(n->env, EVC_LOG_WARN, "event=da_blobs_rejected da_height=%llu junk=%llu "
+           "bad_signature=%llu detail=\"blobs in our namespaces that do not decode as this chain's, "
+           "or whose header signature fails: ignored; counts since the last report\"",
+           (unsigned long long)da_height, (unsigned long long)d->rejected_junk,
+           (unsigned long long)d->rejected_bad_sig);
+  d->rejected_junk = 0;
+  d->rejected_bad_sig = 0;
+  d->rejected_warn_ns = now == 0 ? 1 : now;
+}
+
 /* Everything found at one DA height, in DA order. */
 static int process_slot(struct evc_node *n, struct evc_da_slot *s) {
   EVC_ASSERT(s->state == EVC_SLOT_VERIFIED);
@@ -381,7 +406,7 @@ static int process_slot(struct evc_node *n, struct evc_da_slot *s) {
     } else if (!it->is_header && it->decoded) {
       rc = take_data(n, s, it);
     } else if (it->is_header && it->decoded) {
-      evc_node_counter(n, "da_bad_signatures", 1);
+      note_rejected(n, s->da_height, true);
     }
     if (rc != 0) return rc;
   }
@@ -450,7 +475,7 @@ static int slot_fill(struct evc_node *n, struct evc_da_slot *s, const struct evc
     if (is_header && headers == EVC_DA_HEIGHT_HEADERS_MAX) continue; /* junk cap */
     item_classify(n, s->bytes + it->offset, it);
     if (it->is_header && it->decoded) headers++;
-    if (!it->decoded) evc_node_counter(n, "da_junk_blobs", 1);
+    if (!it->decoded) note_rejected(n, s->da_height, false);
   }
   s->size = offset;
   qsort(s->items, s->item_count, sizeof *s->items, item_compare);

@@ -90,6 +90,9 @@ struct evc_verify_job {
 };
 
 struct evc_da_sync {
+  uint64_t rejected_junk;     /* blobs ignored since the last da_blobs_rejected warning */
+  uint64_t rejected_bad_sig;
+  uint64_t rejected_warn_ns;  /* monotonic time of that warning; 0: none yet */
   uint64_t next_process;  /* lowest DA height not yet processed */
   uint64_t next_request;  /* next DA height to ask for */
   uint64_t head;          /* highest DA head observed */
