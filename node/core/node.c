@@ -174,9 +174,25 @@ static void drain(struct evc_node *n, const struct evc_catchup_decision *d) {
   if (rc != 0) evc_node_fail(n, rc, "cannot start the block producer");
 }
 
+#define EVC_WAITING_FLIP_QUIET_NS 10000000000ull /* 10 s */
+
+/* Logs what catchup waits for when it changes. During the settle wait the reason alternates
+ * with "DA retrieval" at every new DA block: a return to one of the last two reasons logged is
+ * logged again only 10 s after the last log, as progress (/status always shows the current
+ * reason). */
 static void log_waiting(struct evc_node *n, const char *waiting_for) {
   if (n->waiting_for == waiting_for) return;
   n->waiting_for = waiting_for;
+  uint64_t now = n->env->mono_ns(n->env->ctx);
+  bool recent = waiting_for == n->waiting_logged[0] || waiting_for == n->waiting_logged[1];
+  if (recent && n->waiting_logged_ns != 0 && now - n->waiting_logged_ns < EVC_WAITING_FLIP_QUIET_NS) {
+    return;
+  }
+  if (waiting_for != n->waiting_logged[0]) {
+    n->waiting_logged[1] = n->waiting_logged[0];
+    n->waiting_logged[0] = waiting_for;
+  }
+  n->waiting_logged_ns = now == 0 ? 1 : now;
   evc_logf(n->env, EVC_LOG_INFO,
            "event=catchup_waiting for=\"%s\" height=%llu da_height=%llu da_head=%llu",
            waiting_for, (unsigned long long)n->chain.height,

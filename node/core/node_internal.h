@@ -193,6 +193,8 @@ struct evc_node {
   enum evc_mode mode;
   const char *failure;
   const char *waiting_for;
+  const char *waiting_logged[2];     /* the last two reasons logged, [0] the latest */
+  uint64_t waiting_logged_ns;        /* when the last reason was logged */
   bool started;
   bool stop_requested;
   bool stop_reported;
