@@ -44,6 +44,8 @@ struct global_entry {
   uint32_t holders;      /* store holders, bit per node index; DA_PLACE for DA */
   uint32_t sign_holders; /* nodes whose sign state names this block */
   bool final;            /* some node saw it final */
+  bool overrode;         /* signed under --catchup.da-only above the signer's H: DESIGN.md lets
+                          * it replace soft blocks held elsewhere */
 };
 
 /* A soft reorg DESIGN.md permits: a recovered sequencer produced over a soft block held only
@@ -298,6 +300,10 @@ static void on_signed(struct evc_check *c, struct node_chain *nc, uint64_t heigh
   nc->sign_height = height;
   if (height > nc->max_known) nc->max_known = height;
   global_see(c, height, hash, nc, true);
+  if (excepted && height < c->global_capacity && c->global[height].present &&
+      memcmp(c->global[height].hash, hash, EVC_HASH_SIZE) == 0) {
+    c->global[height].overrode = true;
+  }
 }
 
 static void on_produced(struct evc_check *c, struct node_chain *nc, uint64_t height) {
@@ -325,6 +331,14 @@ static void on_boot(struct evc_check *c, struct node_chain *nc, uint64_t head) {
   }
   for (uint64_t h = head + 1; h < nc->capacity; h++) {
     if (!nc->blocks[h].present || nc->blocks[h].final) continue;
+    /* Forgotten like a wipe: an old block of a pending soft reorg it lost this way leaves
+     * nothing to roll back or report (a restore may have put back blocks never synced). */
+    for (size_t r = 0; r < c->reorg_count; r++) {
+      if (c->reorgs[r].height == h &&
+          memcmp(c->reorgs[r].old_hash, nc->blocks[h].hash, EVC_HASH_SIZE) == 0) {
+        c->reorgs[r].holders &= ~bit_of(c, nc);
+      }
+    }
     memset(&nc->blocks[h], 0, sizeof nc->blocks[h]);
     drop_holder(c, h, bit_of(c, nc), false);
   }
@@ -483,18 +497,21 @@ static bool rejoin_reorg(struct evc_check *c, const bool *held_before, uint64_t 
   return false;
 }
 
-/* A restore brought back a soft block that a node had rolled back because DA holds another
- * block (a reorg the checker judged when the winner appeared), while a different block now
- * stands at that height: the restored node holds a loser again and must roll it back and
- * report by the end, like any holder of a pending soft reorg. A final block is never a loser:
- * bringing back a different final block stays a fork. */
-static bool resurrect_retired(struct evc_check *c, uint64_t height, const struct held *b,
-                              uint32_t bit) {
-  if (b->final || height >= c->retired_capacity || height >= c->global_capacity) return false;
-  const struct held *loser = &c->retired[height];
+/* A restore brought back a soft block while a different block now stands at that height,
+ * and the old one is a loser the checker already judged: a node had rolled it back because DA
+ * holds another block, or the block standing now was signed under --catchup.da-only over it
+ * (the old one was forgotten when it was re-signed: dropped by a crash or a wipe). The
+ * restored node holds a loser again and must roll it back and report by the end, like any
+ * holder of a pending soft reorg. A final block is never a loser: bringing back a different
+ * final block stays a fork. */
+static bool resurrect_loser(struct evc_check *c, uint64_t height, const struct held *b,
+                            uint32_t bit) {
+  if (b->final || height >= c->global_capacity) return false;
   const struct global_entry *g = &c->global[height];
-  if (!loser->present || memcmp(loser->hash, b->hash, EVC_HASH_SIZE) != 0) return false;
   if (!g->present || memcmp(g->hash, b->hash, EVC_HASH_SIZE) == 0) return false;
+  bool retired = height < c->retired_capacity && c->retired[height].present &&
+                 memcmp(c->retired[height].hash, b->hash, EVC_HASH_SIZE) == 0;
+  if (!retired && !g->overrode) return false;
   if (c->reorg_count == SOFT_REORGS_MAX) return false;
   struct soft_reorg *r = &c->reorgs[c->reorg_count++];
   r->height = height;
@@ -519,7 +536,7 @@ void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const 
       nc->blocks[h] = c->snapshots[i].blocks[h];
       if (nc->blocks[h].unknown) continue;
       if (rejoin_reorg(c, held_before, h, nc->blocks[h].hash, bit)) continue;
-      if (resurrect_retired(c, h, &nc->blocks[h], bit)) continue;
+      if (resurrect_loser(c, h, &nc->blocks[h], bit)) continue;
       global_see(c, h, nc->blocks[h].hash, nc, false);
     }
   }
