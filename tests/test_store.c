@@ -465,6 +465,65 @@ static void test_da_included_height_advances_over_contiguous_prefix_only(void **
   evc_store_close(s);
 }
 
+/* Puts block height already DA-included at da_height, with its chain state, in its own unit. */
+static int commit_final_test_block(struct evc_store *s, uint64_t height, uint64_t da_height) {
+  static uint8_t header[EVC_SIGNED_HEADER_SIZE_MAX];
+  uint8_t hash[EVC_HASH_SIZE];
+  block_hash(height, hash);
+  fill_bytes(height, 0x11, header, header_size_for(height));
+  int code = evc_store_begin(s);
+  if (code != 0) return code;
+  code = evc_store_put_final_block(s, height, hash, header, header_size_for(height), NULL, 0,
+                                   da_height);
+  assert_true(code != 0 || evc_store_unit_marked_final(s, height));
+  struct evc_chain_state cs;
+  memset(&cs, 0, sizeof cs);
+  cs.height = height;
+  memcpy(cs.last_hash, hash, EVC_HASH_SIZE);
+  app_hash_for(height, cs.app_hash);
+  if (code == 0) code = evc_store_set_chain_state(s, &cs);
+  if (code != 0) {
+    evc_store_abort(s);
+    return code;
+  }
+  return evc_store_commit(s, false);
+}
+
+/* put_final_block stores the block marked, and moving onto it extends the included prefix
+ * only when it sits right above that prefix, exactly as put + mark_da_included would. */
+static void test_final_block_put_extends_the_included_prefix_like_a_mark(void **state) {
+  struct fixture *f = *state;
+  struct evc_store *s = NULL;
+  assert_int_equal(open_fixture(f, 1, &s), 0);
+  struct evc_chain_state cs;
+  assert_int_equal(commit_final_test_block(s, 1, 4), 0);
+  assert_int_equal(commit_final_test_block(s, 2, 4), 0);
+  evc_store_chain_state(s, &cs);
+  assert_int_equal(cs.height, 2);
+  assert_int_equal(cs.da_included_height, 2);
+  assert_int_equal(commit_test_block(s, 3, false), 0); /* soft */
+  assert_int_equal(commit_final_test_block(s, 4, 5), 0);
+  evc_store_chain_state(s, &cs);
+  assert_int_equal(cs.da_included_height, 2); /* 3 is soft: 4 does not count yet */
+  struct evc_block_record r;
+  assert_int_equal(evc_store_get_block(s, 4, &r), 0);
+  assert_int_equal(r.da_height, 5);
+  evc_block_record_release(&r);
+  assert_int_equal(evc_store_begin(s), 0);
+  assert_int_equal(evc_store_mark_da_included(s, 3, 6), 0);
+  assert_int_equal(evc_store_commit(s, false), 0);
+  evc_store_chain_state(s, &cs);
+  assert_int_equal(cs.da_included_height, 4);
+  /* The same rules as put_block: it must extend the chain. */
+  assert_int_equal(commit_final_test_block(s, 9, 7), EVC_ECHAIN);
+  evc_store_close(s);
+  /* And it survives a reopen. */
+  assert_int_equal(open_fixture(f, 1, &s), 0);
+  evc_store_chain_state(s, &cs);
+  assert_int_equal(cs.da_included_height, 4);
+  evc_store_close(s);
+}
+
 static void test_aborted_da_marks_change_nothing(void **state) {
   struct fixture *f = *state;
   struct evc_store *s = NULL;
@@ -799,6 +858,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_chain_state_disagreeing_with_blocks_is_ecorrupt,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_da_included_height_advances_over_contiguous_prefix_only,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_final_block_put_extends_the_included_prefix_like_a_mark,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_aborted_da_marks_change_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rollback_removes_blocks_and_restores_chain_state,

@@ -105,10 +105,14 @@ int evc_chain_apply(struct evc_node *n, const struct evc_block *b, uint64_t da_h
   next.height = b->sh.header.height;
   memcpy(next.last_hash, b->hash, EVC_HASH_SIZE);
   memcpy(next.app_hash, b->sh.header.app_hash, EVC_HASH_SIZE);
-  rc = evc_store_put_block(n->store, b->sh.header.height, b->hash, b->header_bytes,
-                           b->header_size, b->data_bytes, b->data_size);
+  if (da_height > 0) {
+    rc = evc_store_put_final_block(n->store, b->sh.header.height, b->hash, b->header_bytes,
+                                   b->header_size, b->data_bytes, b->data_size, da_height);
+  } else {
+    rc = evc_store_put_block(n->store, b->sh.header.height, b->hash, b->header_bytes,
+                             b->header_size, b->data_bytes, b->data_size);
+  }
   if (rc == 0) rc = evc_store_set_chain_state(n->store, &next);
-  if (rc == 0 && da_height > 0) rc = evc_store_mark_da_included(n->store, next.height, da_height);
   if (rc == 0) rc = execute_block(n, b);
   if (rc != 0) {
     evc_store_abort(n->store);

@@ -60,7 +60,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_PUT_BLOCK] = "INSERT INTO blocks(height, hash, header, data) VALUES (?1, ?2, ?3, ?4)",
+    [ST_PUT_BLOCK] = "INSERT INTO blocks(height, hash, header, data, da_height)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_SET_STATE] = "UPDATE chain_state SET height = ?1, last_hash = ?2, app_hash = ?3,"
                      " da_included_height = ?4 WHERE id = 1",
     [ST_GET_BLOCK] = "SELECT hash, header, data, da_height FROM blocks WHERE height = ?1",
@@ -765,10 +766,11 @@ void evc_store_abort(struct evc_store *s) {
 
 /* ---- blocks and chain state ---- */
 
-int evc_store_put_block(struct evc_store *s, uint64_t height, const uint8_t hash[EVC_HASH_SIZE],
-                        const uint8_t *header, size_t header_size, const uint8_t *data,
-                        size_t data_size) {
+static int put_block(struct evc_store *s, uint64_t height, const uint8_t hash[EVC_HASH_SIZE],
+                     const uint8_t *header, size_t header_size, const uint8_t *data,
+                     size_t data_size, uint64_t da_height) {
   EVC_ASSERT(s->in_tx);
+  EVC_ASSERT(da_height <= STORE_HEIGHT_MAX);
   EVC_ASSERT(header != NULL);
   EVC_ASSERT(header_size >= 1 && header_size <= EVC_SIGNED_HEADER_SIZE_MAX);
   EVC_ASSERT(data != NULL || data_size == 0);
@@ -782,7 +784,24 @@ int evc_store_put_block(struct evc_store *s, uint64_t height, const uint8_t hash
   bind_blob(st, 2, hash, EVC_HASH_SIZE);
   bind_blob(st, 3, header, header_size);
   bind_blob(st, 4, data, data_size);
-  return run_done(s, ST_PUT_BLOCK, "put block");
+  bind_u64(st, 5, da_height);
+  int code = run_done(s, ST_PUT_BLOCK, "put block");
+  if (code == 0 && da_height != 0) s->unit_marked_height = height;
+  return code;
+}
+
+int evc_store_put_block(struct evc_store *s, uint64_t height, const uint8_t hash[EVC_HASH_SIZE],
+                        const uint8_t *header, size_t header_size, const uint8_t *data,
+                        size_t data_size) {
+  return put_block(s, height, hash, header, header_size, data, data_size, 0);
+}
+
+int evc_store_put_final_block(struct evc_store *s, uint64_t height,
+                              const uint8_t hash[EVC_HASH_SIZE], const uint8_t *header,
+                              size_t header_size, const uint8_t *data, size_t data_size,
+                              uint64_t da_height) {
+  EVC_ASSERT(da_height >= 1);
+  return put_block(s, height, hash, header, header_size, data, data_size, da_height);
 }
 
 static int write_tx_state(struct evc_store *s, const struct evc_chain_state *cs) {
@@ -826,6 +845,13 @@ int evc_store_set_chain_state(struct evc_store *s, const struct evc_chain_state 
   }
   struct evc_chain_state next = *cs;
   next.da_included_height = s->tx_state.da_included_height;
+  /* Moving onto a block put already DA-included (put_final_block) right above the included
+   * prefix extends the prefix by it: the block below it is included by then, or it would be
+   * the prefix's end, so this is what advance_da_included would find, without its reads. */
+  if (cs->height == s->tx_state.height + 1 && s->unit_marked_height == cs->height &&
+      next.da_included_height + 1 == cs->height) {
+    next.da_included_height = cs->height;
+  }
   return write_tx_state(s, &next);
 }
 

@@ -71,8 +71,15 @@ int evc_store_begin(struct evc_store *s);
 int evc_store_put_block(struct evc_store *s, uint64_t height, const uint8_t hash[EVC_HASH_SIZE],
                         const uint8_t *header, size_t header_size, const uint8_t *data,
                         size_t data_size);
+/* The same for a block found on DA at da_height (>= 1): stored already marked DA-included,
+ * as put_block followed by mark_da_included would leave it, in one statement. */
+int evc_store_put_final_block(struct evc_store *s, uint64_t height,
+                              const uint8_t hash[EVC_HASH_SIZE], const uint8_t *header,
+                              size_t header_size, const uint8_t *data, size_t data_size,
+                              uint64_t da_height);
 /* Sets height, last_hash and app_hash inside the transaction; cs->da_included_height is
- * ignored (the store owns it: mark_da_included, rollback_to). cs->height must be the
+ * ignored (the store owns it: mark_da_included, rollback_to, and a move onto a block put by
+ * put_final_block right above the included prefix, which extends the prefix). cs->height must be the
  * transaction's chain height or that + 1, and the block at cs->height must be stored with
  * hash cs->last_hash (before the first block: a zero hash); EVC_ECHAIN otherwise. Going
  * down is rollback_to's job. */
