@@ -2,6 +2,9 @@
  * shrink, summarize). Exit status: 0 when every run passed, 1 when a run failed its
  * invariants or expectations, 2 for a usage or scenario-file error. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,7 +296,19 @@ static int command_sweep(const struct evc_sim_cli_args *a) {
   return status;
 }
 
+/* A run allocates and frees the same large buffers (simulated disks, SQLite caches, the
+ * checker's maps) over and over; with glibc's defaults each is a fresh mmap whose pages are
+ * faulted in and zeroed again, about a third of a sweep's time. Keeping freed memory in the
+ * heap (up to 256 MiB) makes the next run reuse it. Memory only: no effect on any trace. */
+static void tune_malloc(void) {
+#ifdef __GLIBC__
+  (void)mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  (void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 int main(int argc, char **argv) {
+  tune_malloc();
   struct evc_sim_cli_args args;
   char err[512];
   if (evc_sim_cli_parse(argc, argv, &args, err, sizeof err) != 0) {
