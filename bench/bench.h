@@ -37,8 +37,22 @@ struct bench_chain {
   struct evc_genesis genesis;
 };
 
-/* Fills the genesis every bench chain uses (chain id "bench", DA start height 1). */
+#define BENCH_TIME_STEP_NS 1000000000ull /* block time step of a chain file: 1 s */
+
+/* Fills the genesis every bench chain file uses (chain id "bench", DA start height 1). */
 void bench_genesis(const uint8_t seed[32], struct evc_genesis *out);
+/* Receives one DA height's record (the chain file's format, below) while a chain is built. */
+typedef int (*bench_emit_fn)(void *arg, uint64_t da_height, const uint8_t *record, size_t size);
+/* Builds the chain of p on genesis g, signed with p->seed (the genesis proposer's seed): block
+ * h at g->genesis_time_ns + h * time_step_ns, per_da blocks per DA height; emit gets DA
+ * heights 1, 2, ... in order (the record is only valid during the call). Stops at the first
+ * non-zero return of emit and returns it; EVC_EINVAL for bad params, EVC_ENOMEM. */
+int bench_chain_build(const struct evc_genesis *g, const struct bench_chain_params *p,
+                      uint64_t time_step_ns, bench_emit_fn emit, void *arg);
+/* Points blobs (2 * per_da entries) at a record's header and data blobs, in g's namespaces,
+ * indexes 0, 1, ... EVC_EDECODE for a malformed record. */
+int bench_record_blobs(const struct evc_genesis *g, uint32_t per_da, const uint8_t *record,
+                       size_t size, struct evc_da_blob *blobs, size_t *count_out);
 /* Writes a signed, executable chain to path. 0, or a negative EVC_E* code. */
 int bench_chain_generate(const char *path, const struct bench_chain_params *p);
 /* Opens a chain file written by bench_chain_generate. EVC_EIO, EVC_EDECODE. */
@@ -72,5 +86,13 @@ void bench_env_free(struct bench_env *b);
 
 /* Monotonic seconds (for the bench's own timings). */
 double bench_now(void);
+
+/* gen-da (bench_da.c): the chain of p written straight into an evc-da store for an evc-node
+ * HOME made by `evc-node init --aggregator`: its genesis and signer key (p->seed is ignored),
+ * blocks 1..p->blocks at DA heights 1, 2, ..., and HOME/keys/sign_state naming the last block.
+ * The store must be new or empty and HOME/data empty: a recovery with the store lost and the
+ * sign state intact. On error writes a one-line reason into err. */
+int bench_gen_da(const char *home, const char *da_store, const struct bench_chain_params *p,
+                 uint64_t *da_heights_out, char *err, size_t err_size);
 
 #endif

@@ -114,7 +114,8 @@ static uint32_t kv_tx(struct kv_model *m, uint64_t height, uint32_t i, uint8_t t
 
 struct gen {
   const struct bench_chain_params *p;
-  struct evc_genesis g;
+  const struct evc_genesis *g;
+  uint64_t time_step_ns;
   struct evc_keypair kp;
   uint8_t proposer[EVC_ADDRESS_SIZE];
   uint8_t last_hash[EVC_HASH_SIZE];
@@ -133,15 +134,15 @@ static int gen_block(struct gen *gn, uint64_t height) {
     txs[i].bytes = txbuf[i];
     txs[i].size = kv_tx(&gn->kv, height, i, txbuf[i]);
   }
-  struct evc_data d = {.chain_id = gn->g.chain_id, .height = height, .tx_count = gn->p->txs,
+  struct evc_data d = {.chain_id = gn->g->chain_id, .height = height, .tx_count = gn->p->txs,
                        .txs = txs};
   struct evc_signed_header sh;
   memset(&sh, 0, sizeof sh);
   struct evc_header *h = &sh.header;
   h->version = EVC_HEADER_VERSION;
-  h->chain_id = gn->g.chain_id;
+  h->chain_id = gn->g->chain_id;
   h->height = height;
-  h->time_ns = gn->g.genesis_time_ns + height * 1000000000ull;
+  h->time_ns = gn->g->genesis_time_ns + height * gn->time_step_ns;
   memcpy(h->last_header_hash, gn->last_hash, EVC_HASH_SIZE);
   int rc = evc_data_hash(&d, h->data_hash);
   if (rc != 0) return rc;
@@ -163,6 +164,45 @@ static int gen_block(struct gen *gn, uint64_t height) {
   return 0;
 }
 
+static bool params_ok(const struct bench_chain_params *p) {
+  return p->blocks != 0 && p->blocks <= BENCH_BLOCKS_MAX && p->per_da != 0 &&
+         p->per_da <= BENCH_PER_DA_MAX && p->txs != 0 && p->txs <= BENCH_TXS_MAX;
+}
+
+int bench_chain_build(const struct evc_genesis *g, const struct bench_chain_params *p,
+                      uint64_t time_step_ns, bench_emit_fn emit, void *arg) {
+  if (!params_ok(p) || time_step_ns == 0 ||
+      time_step_ns > (UINT64_MAX - g->genesis_time_ns) / (p->blocks + 1)) {
+    return EVC_EINVAL;
+  }
+  uint64_t da_heights = (p->blocks + p->per_da - 1) / p->per_da;
+  struct gen *gn = calloc(1, sizeof *gn);
+  uint8_t *record = malloc(BENCH_DA_RECORD_MAX);
+  int rc = gn && record ? 0 : EVC_ENOMEM;
+  if (rc == 0) {
+    gn->p = p;
+    gn->g = g;
+    gn->time_step_ns = time_step_ns;
+    gn->record = record;
+    evc_keypair_from_seed(p->seed, &gn->kp);
+    evc_address_from_pubkey(gn->kp.pubkey, gn->proposer);
+  }
+  uint64_t height = 1;
+  for (uint64_t k = 0; rc == 0 && k < da_heights; k++) {
+    gn->record_size = 0;
+    for (uint32_t i = 0; rc == 0 && i < p->per_da && height <= p->blocks; i++, height++) {
+      rc = gen_block(gn, height);
+    }
+    if (rc == 0) rc = emit(arg, k + 1, record, gn->record_size);
+  }
+  if (gn != NULL) evc_keypair_wipe(&gn->kp);
+  free(gn);
+  free(record);
+  return rc;
+}
+
+/* ---- the chain file ---- */
+
 static int write_header(FILE *f, const struct bench_chain_params *p, uint64_t da_heights,
                         uint64_t index_at) {
   uint8_t hdr[FILE_HEADER_SIZE];
@@ -178,50 +218,38 @@ static int write_header(FILE *f, const struct bench_chain_params *p, uint64_t da
   return 0;
 }
 
-static int gen_all(struct gen *gn, FILE *f, uint64_t *index, uint64_t da_heights) {
-  uint64_t offset = FILE_HEADER_SIZE;
-  uint64_t height = 1;
-  for (uint64_t k = 0; k < da_heights; k++) {
-    gn->record_size = 0;
-    for (uint32_t i = 0; i < gn->p->per_da && height <= gn->p->blocks; i++, height++) {
-      int rc = gen_block(gn, height);
-      if (rc != 0) return rc;
-    }
-    index[k] = offset;
-    if (fwrite(gn->record, 1, gn->record_size, f) != gn->record_size) return EVC_EIO;
-    offset += gn->record_size;
-  }
-  index[da_heights] = offset;
-  if (fwrite(index, 8, da_heights + 1, f) != da_heights + 1) return EVC_EIO;
-  return write_header(f, gn->p, da_heights, offset);
+struct file_out {
+  FILE *f;
+  uint64_t *index; /* da_heights + 1 offsets */
+  uint64_t offset;
+};
+
+static int emit_to_file(void *arg, uint64_t da_height, const uint8_t *record, size_t size) {
+  struct file_out *o = arg;
+  o->index[da_height - 1] = o->offset;
+  if (fwrite(record, 1, size, o->f) != size) return EVC_EIO;
+  o->offset += size;
+  return 0;
 }
 
 int bench_chain_generate(const char *path, const struct bench_chain_params *p) {
-  if (p->blocks == 0 || p->blocks > BENCH_BLOCKS_MAX || p->per_da == 0 ||
-      p->per_da > BENCH_PER_DA_MAX || p->txs == 0 || p->txs > BENCH_TXS_MAX) {
-    return EVC_EINVAL;
-  }
+  if (!params_ok(p)) return EVC_EINVAL;
   uint64_t da_heights = (p->blocks + p->per_da - 1) / p->per_da;
-  struct gen *gn = calloc(1, sizeof *gn);
-  uint64_t *index = calloc(da_heights + 1, 8);
-  uint8_t *record = malloc(BENCH_DA_RECORD_MAX);
-  FILE *f = fopen(path, "wb");
-  int rc = gn && index && record ? 0 : EVC_ENOMEM;
-  if (rc == 0 && f == NULL) rc = EVC_EIO;
-  if (rc == 0 && fseek(f, FILE_HEADER_SIZE, SEEK_SET) != 0) rc = EVC_EIO;
+  struct evc_genesis g;
+  bench_genesis(p->seed, &g);
+  struct file_out o = {.index = calloc(da_heights + 1, 8), .offset = FILE_HEADER_SIZE};
+  o.f = fopen(path, "wb");
+  int rc = o.index != NULL ? 0 : EVC_ENOMEM;
+  if (rc == 0 && o.f == NULL) rc = EVC_EIO;
+  if (rc == 0 && fseek(o.f, FILE_HEADER_SIZE, SEEK_SET) != 0) rc = EVC_EIO;
+  if (rc == 0) rc = bench_chain_build(&g, p, BENCH_TIME_STEP_NS, emit_to_file, &o);
   if (rc == 0) {
-    gn->p = p;
-    gn->record = record;
-    bench_genesis(p->seed, &gn->g);
-    evc_keypair_from_seed(p->seed, &gn->kp);
-    evc_address_from_pubkey(gn->kp.pubkey, gn->proposer);
-    rc = gen_all(gn, f, index, da_heights);
+    o.index[da_heights] = o.offset;
+    if (fwrite(o.index, 8, da_heights + 1, o.f) != da_heights + 1) rc = EVC_EIO;
   }
-  if (f != NULL && fclose(f) != 0 && rc == 0) rc = EVC_EIO;
-  if (gn != NULL) evc_keypair_wipe(&gn->kp);
-  free(gn);
-  free(index);
-  free(record);
+  if (rc == 0) rc = write_header(o.f, p, da_heights, o.offset);
+  if (o.f != NULL && fclose(o.f) != 0 && rc == 0) rc = EVC_EIO;
+  free(o.index);
   return rc;
 }
 
@@ -277,15 +305,21 @@ int bench_chain_read(const struct bench_chain *c, uint64_t da_height, uint8_t *b
   if (range[1] < range[0] || range[1] - range[0] > BENCH_DA_RECORD_MAX) return EVC_EDECODE;
   size_t size = (size_t)(range[1] - range[0]);
   if (pread(c->fd, buf, size, (off_t)range[0]) != (ssize_t)size) return EVC_EIO;
+  return bench_record_blobs(&c->genesis, c->params.per_da, buf, size, blobs, count_out);
+}
+
+int bench_record_blobs(const struct evc_genesis *g, uint32_t per_da, const uint8_t *record,
+                       size_t size, struct evc_da_blob *blobs, size_t *count_out) {
+  *count_out = 0;
   size_t at = 0, count = 0;
-  while (at < size && count + 2 <= 2u * c->params.per_da) {
+  while (at < size && count + 2 <= 2u * per_da) {
     for (int part = 0; part < 2; part++) {
       uint32_t n = 0;
-      if (!get_u32(buf, size, &at, &n)) return EVC_EDECODE;
+      if (!get_u32(record, size, &at, &n)) return EVC_EDECODE;
       struct evc_da_blob *b = &blobs[count];
-      memcpy(b->namespace_id, part == 0 ? c->genesis.header_namespace : c->genesis.data_namespace,
+      memcpy(b->namespace_id, part == 0 ? g->header_namespace : g->data_namespace,
              EVC_NAMESPACE_SIZE);
-      b->bytes = buf + at;
+      b->bytes = record + at;
       b->size = n;
       b->index = (uint32_t)count;
       at += n;

@@ -1,6 +1,7 @@
 /* evc-bench: the measurements behind ci/bench (docs/performance.md). `limit` times ed25519
  * verification on one core, `gen` writes a signed chain file, `sync` drives a full node over
- * it into an on-disk store and reports blocks/s and peak RSS. One JSON object per run on
+ * it into an on-disk store and reports blocks/s and peak RSS, `gen-da` writes a chain into an
+ * evc-da store for an `evc-node init` HOME (P2, live recovery). One JSON object per run on
  * stdout; it never edits a store it did not create for this run. */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ static int usage(void) {
   fprintf(stderr,
           "usage: evc-bench limit [--seconds S]\n"
           "       evc-bench gen --out FILE [--blocks N] [--per-da K] [--txs T]\n"
+          "       evc-bench gen-da --home HOME --da-store PATH [--blocks N] [--per-da K]\n"
+          "                        [--txs T]\n"
           "       evc-bench sync --chain FILE --store PATH [--threaded] [--blocks N]\n");
   return 2;
 }
@@ -69,25 +72,47 @@ static int cmd_limit(int argc, char **argv) {
   return 0;
 }
 
-static int cmd_gen(int argc, char **argv) {
-  struct bench_chain_params p = {.blocks = 100000, .per_da = 16, .txs = 3};
-  memset(p.seed, 0x42, sizeof p.seed);
-  const char *out = NULL;
+/* gen and gen-da: --out, or --home and --da-store, and the chain's shape. */
+struct gen_args {
+  struct bench_chain_params p;
+  const char *out;
+  const char *home;
+  const char *da_store;
+};
+
+static bool parse_gen(int argc, char **argv, struct gen_args *a) {
+  memset(a, 0, sizeof *a);
+  a->p = (struct bench_chain_params){.blocks = 100000, .per_da = 16, .txs = 3};
+  memset(a->p.seed, 0x42, sizeof a->p.seed);
+  struct bench_chain_params *p = &a->p;
   for (int i = 0; i + 1 < argc; i += 2) {
     uint64_t v = 0;
     if (strcmp(argv[i], "--out") == 0) {
-      out = argv[i + 1];
+      a->out = argv[i + 1];
+    } else if (strcmp(argv[i], "--home") == 0) {
+      a->home = argv[i + 1];
+    } else if (strcmp(argv[i], "--da-store") == 0) {
+      a->da_store = argv[i + 1];
     } else if (strcmp(argv[i], "--blocks") == 0 && parse_u64(argv[i + 1], BENCH_BLOCKS_MAX, &v)) {
-      p.blocks = v;
+      p->blocks = v;
     } else if (strcmp(argv[i], "--per-da") == 0 && parse_u64(argv[i + 1], BENCH_PER_DA_MAX, &v)) {
-      p.per_da = (uint32_t)v;
+      p->per_da = (uint32_t)v;
     } else if (strcmp(argv[i], "--txs") == 0 && parse_u64(argv[i + 1], BENCH_TXS_MAX, &v)) {
-      p.txs = (uint32_t)v;
+      p->txs = (uint32_t)v;
     } else {
-      return usage();
+      return false;
     }
   }
-  if (out == NULL || argc % 2 != 0) return usage();
+  return argc % 2 == 0;
+}
+
+static int cmd_gen(int argc, char **argv) {
+  struct gen_args a;
+  if (!parse_gen(argc, argv, &a) || a.out == NULL || a.home != NULL || a.da_store != NULL) {
+    return usage();
+  }
+  const struct bench_chain_params p = a.p;
+  const char *out = a.out;
   double t0 = bench_now();
   int rc = bench_chain_generate(out, &p);
   if (rc != 0) {
@@ -96,6 +121,26 @@ static int cmd_gen(int argc, char **argv) {
   }
   printf("{\"generated_blocks\": %llu, \"seconds\": %.3f}\n", (unsigned long long)p.blocks,
          bench_now() - t0);
+  return 0;
+}
+
+static int cmd_gen_da(int argc, char **argv) {
+  struct gen_args a;
+  if (!parse_gen(argc, argv, &a) || a.out != NULL || a.home == NULL || a.da_store == NULL) {
+    return usage();
+  }
+  double t0 = bench_now();
+  uint64_t da_heights = 0;
+  char err[512];
+  int rc = bench_gen_da(a.home, a.da_store, &a.p, &da_heights, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "evc-bench gen-da: %s\n", err[0] != '\0' ? err : evc_strerror(rc));
+    return 1;
+  }
+  printf("{\"generated_blocks\": %llu, \"da_heights\": %llu, \"sign_height\": %llu, "
+         "\"seconds\": %.3f}\n",
+         (unsigned long long)a.p.blocks, (unsigned long long)da_heights,
+         (unsigned long long)a.p.blocks, bench_now() - t0);
   return 0;
 }
 
@@ -177,6 +222,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "limit") == 0) return cmd_limit(argc - 2, argv + 2);
   if (strcmp(argv[1], "gen") == 0) return cmd_gen(argc - 2, argv + 2);
+  if (strcmp(argv[1], "gen-da") == 0) return cmd_gen_da(argc - 2, argv + 2);
   if (strcmp(argv[1], "sync") == 0) return cmd_sync(argc - 2, argv + 2);
   return usage();
 }
