@@ -637,6 +637,17 @@ static int batch_flush(struct evc_node *n) {
   return rc;
 }
 
+/* The read-ahead asks for heights up to the head + 1 early; an answer "from the future" (or
+ * a failure) for one of them while lower heights still applied left its slot empty. When the
+ * syncer reaches that height, ask again at once instead of on the next poll: at the end of a
+ * catchup that poll was the whole wait between the last block applied and "caught up". */
+static void ask_again_if_answered_early(struct evc_node *n) {
+  struct evc_da_sync *d = &n->da;
+  if (d->next_process >= d->next_request) return;
+  if (slot_for(n, d->next_process)->state != EVC_SLOT_EMPTY) return;
+  (void)request_slot(n, d->next_process); /* on failure the poll timer asks again */
+}
+
 static int process_ready(struct evc_node *n, bool *progress) {
   for (;;) {
     struct evc_da_slot *s = slot_for(n, n->da.next_process);
@@ -646,6 +657,7 @@ static int process_ready(struct evc_node *n, bool *progress) {
     slot_clear(s);
     n->da.next_process++;
     *progress = true;
+    ask_again_if_answered_early(n);
     if (rc == 0) rc = apply_candidates(n);
     if (rc == 0 && evc_store_batch_units(n->store) >= EVC_APPLY_BATCH_UNITS_MAX) {
       rc = batch_flush(n);
