@@ -14,6 +14,7 @@
 
 #include "node/common/error.h"
 #include "node/common/hex.h"
+#include "node/types/sha256.h"
 #include "node/types/types.h"
 
 /* Under ASan, an allocator hook records the largest allocation, so a test can prove that a
@@ -1056,6 +1057,40 @@ static void genesis_hash_matches_known_answer_and_covers_every_field(void **stat
   }
 }
 
+/* The chain's SHA-256 (OpenSSL) against FIPS 180-2's known answers and against libsodium's
+ * independent implementation on every length 0..1100 (crossing block boundaries), hashed in
+ * one piece and in uneven pieces. */
+static void sha256_matches_known_answers_and_libsodium(void **state) {
+  (void)state;
+  uint8_t out[EVC_SHA256_SIZE];
+  char hex[2 * EVC_SHA256_SIZE + 1];
+  evc_sha256_digest("abc", 3, out);
+  evc_hex_encode(out, sizeof out, hex);
+  assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  evc_sha256_digest(NULL, 0, out);
+  evc_hex_encode(out, sizeof out, hex);
+  assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  static uint8_t msg[1100];
+  for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)(i * 131u + (i >> 3));
+  for (size_t len = 0; len <= sizeof msg; len++) {
+    uint8_t want[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(want, msg, len);
+    evc_sha256_digest(msg, len, out);
+    assert_memory_equal(out, want, sizeof want);
+    struct evc_sha256 h;
+    evc_sha256_init(&h);
+    size_t done = 0, step = 1;
+    while (done < len) {
+      size_t n = step < len - done ? step : len - done;
+      evc_sha256_update(&h, msg + done, n);
+      done += n;
+      step = step * 3 % 97 + 1;
+    }
+    evc_sha256_final(&h, out);
+    assert_memory_equal(out, want, sizeof want);
+  }
+}
+
 int main(void) {
 #ifdef TEST_ALLOC_HOOK
   if (__sanitizer_install_malloc_and_free_hooks(record_alloc, record_free) == 0) return 1;
@@ -1094,6 +1129,7 @@ int main(void) {
       cmocka_unit_test(genesis_every_prefix_is_handled),
       cmocka_unit_test(genesis_emit_refuses_invalid_values),
       cmocka_unit_test(genesis_hash_matches_known_answer_and_covers_every_field),
+      cmocka_unit_test(sha256_matches_known_answers_and_libsodium),
   };
   return cmocka_run_group_tests_name("types", tests, NULL, NULL);
 }

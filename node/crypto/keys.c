@@ -6,6 +6,7 @@
 
 #include "node/common/assert.h"
 #include "node/common/error.h"
+#include "node/types/sha256.h"
 
 _Static_assert(EVC_PUBKEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 public key size");
 _Static_assert(EVC_SECKEY_SIZE == crypto_sign_SECRETKEYBYTES, "ed25519 secret key size");
@@ -50,10 +51,7 @@ void evc_keypair_wipe(struct evc_keypair *kp) {
 void evc_sha256(const void *bytes, size_t size, uint8_t out[EVC_HASH_SIZE]) {
   EVC_ASSERT(bytes != NULL || size == 0);
   EVC_ASSERT(out != NULL);
-  static const uint8_t empty[1] = {0};
-  const uint8_t *in = size == 0 ? empty : bytes;
-  int rc = crypto_hash_sha256(out, in, (unsigned long long)size);
-  EVC_ASSERT(rc == 0);
+  evc_sha256_digest(bytes, size, out);
 }
 
 void evc_sign(const struct evc_keypair *kp, const uint8_t *msg, size_t size,

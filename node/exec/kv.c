@@ -9,6 +9,7 @@
 #include "node/common/assert.h"
 #include "node/common/error.h"
 #include "node/exec/exec.h"
+#include "node/types/sha256.h"
 
 #define KV_SCHEMA_VERSION 1
 #define KV_HEIGHT_MAX ((uint64_t)INT64_MAX)
@@ -120,16 +121,16 @@ static void entry_hash(const uint8_t *key, size_t key_size, const uint8_t *value
   EVC_ASSERT(value_size <= EVC_KV_VALUE_SIZE_MAX);
   static const char domain[] = "evc-kv-entry";
   uint8_t len[4];
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, (const uint8_t *)domain, sizeof domain - 1);
+  struct evc_sha256 st;
+  evc_sha256_init(&st);
+  evc_sha256_update(&st, (const uint8_t *)domain, sizeof domain - 1);
   u32_be((uint32_t)key_size, len);
-  crypto_hash_sha256_update(&st, len, sizeof len);
-  crypto_hash_sha256_update(&st, key, key_size);
+  evc_sha256_update(&st, len, sizeof len);
+  evc_sha256_update(&st, key, key_size);
   u32_be((uint32_t)value_size, len);
-  crypto_hash_sha256_update(&st, len, sizeof len);
-  if (value_size > 0) crypto_hash_sha256_update(&st, value, value_size);
-  crypto_hash_sha256_final(&st, out);
+  evc_sha256_update(&st, len, sizeof len);
+  if (value_size > 0) evc_sha256_update(&st, value, value_size);
+  evc_sha256_final(&st, out);
 }
 
 /* acc += x mod 2^256, both big-endian. */
@@ -156,12 +157,12 @@ static void state_hash(const struct kv_meta *m, uint8_t out[EVC_HASH_SIZE]) {
   static const char domain[] = "evc-kv-state-v1";
   uint8_t count[8];
   for (int i = 0; i < 8; i++) count[i] = (uint8_t)(m->entry_count >> (56 - 8 * i));
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, (const uint8_t *)domain, sizeof domain - 1);
-  crypto_hash_sha256_update(&st, m->accumulator, EVC_HASH_SIZE);
-  crypto_hash_sha256_update(&st, count, sizeof count);
-  crypto_hash_sha256_final(&st, out);
+  struct evc_sha256 st;
+  evc_sha256_init(&st);
+  evc_sha256_update(&st, (const uint8_t *)domain, sizeof domain - 1);
+  evc_sha256_update(&st, m->accumulator, EVC_HASH_SIZE);
+  evc_sha256_update(&st, count, sizeof count);
+  evc_sha256_final(&st, out);
 }
 
 int evc_kv_check_tx(const uint8_t *tx, size_t size) {

@@ -9,6 +9,7 @@
 #include "node/common/assert.h"
 #include "node/common/buf.h"
 #include "node/common/error.h"
+#include "node/types/sha256.h"
 #include "node/types/types.h"
 
 _Static_assert(EVC_CHAIN_ID_SIZE_MAX <= UINT8_MAX, "the chain id length is one byte");
@@ -246,7 +247,7 @@ static int data_measure(const struct evc_data *d, size_t *size_out) {
 /* Where a data encoding goes: a bounded writer, or a SHA-256 state (no buffer needed). */
 struct data_sink {
   struct evc_writer *writer;
-  crypto_hash_sha256_state *sha;
+  struct evc_sha256 *sha;
 };
 
 static void sink_put(struct data_sink *s, const void *bytes, size_t size) {
@@ -254,7 +255,7 @@ static void sink_put(struct data_sink *s, const void *bytes, size_t size) {
     evc_write_bytes(s->writer, bytes, size);
   } else {
     EVC_ASSERT(s->sha != NULL);
-    crypto_hash_sha256_update(s->sha, bytes, size);
+    evc_sha256_update(s->sha, bytes, size);
   }
 }
 
@@ -371,7 +372,7 @@ int evc_header_hash(const struct evc_header *h, uint8_t out[EVC_HASH_SIZE]) {
   size_t size = 0;
   int rc = evc_header_encode(h, buf, sizeof buf, &size);
   if (rc != 0) return rc;
-  crypto_hash_sha256(out, buf, size);
+  evc_sha256_digest(buf, size, out);
   return 0;
 }
 
@@ -381,11 +382,11 @@ int evc_data_hash(const struct evc_data *d, uint8_t out[EVC_HASH_SIZE]) {
   size_t size = 0;
   int rc = data_measure(d, &size);
   if (rc != 0) return rc;
-  crypto_hash_sha256_state sha;
-  crypto_hash_sha256_init(&sha);
+  struct evc_sha256 sha;
+  evc_sha256_init(&sha);
   struct data_sink sink = {.writer = NULL, .sha = &sha};
   data_emit(d, &sink);
-  crypto_hash_sha256_final(&sha, out);
+  evc_sha256_final(&sha, out);
   return 0;
 }
 
@@ -420,7 +421,7 @@ void evc_address_from_pubkey(const uint8_t pubkey[EVC_PUBKEY_SIZE],
   EVC_ASSERT(pubkey != NULL);
   EVC_ASSERT(out != NULL);
   uint8_t digest[EVC_HASH_SIZE];
-  crypto_hash_sha256(digest, pubkey, EVC_PUBKEY_SIZE);
+  evc_sha256_digest(pubkey, EVC_PUBKEY_SIZE, digest);
   memcpy(out, digest, EVC_ADDRESS_SIZE);
 }
 
@@ -428,7 +429,7 @@ void evc_namespace_from_string(const char *text, uint8_t out[EVC_NAMESPACE_SIZE]
   EVC_ASSERT(text != NULL);
   EVC_ASSERT(out != NULL);
   uint8_t digest[EVC_HASH_SIZE];
-  crypto_hash_sha256(digest, (const uint8_t *)text, strlen(text));
+  evc_sha256_digest(text, strlen(text), digest);
   memset(out, 0, 1 + NAMESPACE_ZERO_SIZE); /* version 0, then the zero prefix */
   memcpy(out + 1 + NAMESPACE_ZERO_SIZE, digest, NAMESPACE_HASH_SIZE);
 }

@@ -3,7 +3,6 @@
  * its input whatever the bytes, and never accept a field it does not know or a duplicate. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "node/common/buf.h"
 #include "node/common/error.h"
 #include "node/common/hex.h"
+#include "node/types/sha256.h"
 #include "node/types/types.h"
 
 /* Largest genesis.json accepted, in bytes. */
@@ -341,5 +341,5 @@ void evc_genesis_hash(const struct evc_genesis *g, uint8_t out[EVC_HASH_SIZE]) {
   evc_write_bytes(&w, g->header_namespace, EVC_NAMESPACE_SIZE);
   evc_write_bytes(&w, g->data_namespace, EVC_NAMESPACE_SIZE);
   EVC_ASSERT(w.error == 0);
-  crypto_hash_sha256(out, buf, w.offset);
+  evc_sha256_digest(buf, w.offset, out);
 }
