@@ -17,6 +17,7 @@
 #include "node/common/error.h"
 #include "node/common/hex.h"
 #include "node/crypto/crypto.h"
+#include "node/types/verify.h"
 #include "sim/cli_args.h"
 #include "sim/evc_nodes.h"
 #include "sim/runner.h"
@@ -307,8 +308,25 @@ static void tune_malloc(void) {
 #endif
 }
 
+/* Every simulated node verifies every block, often twice (from a peer, then from DA), and
+ * runs are sequential on this thread: one memo of verification results serves them all
+ * (node/types/verify.h). It changes no result, so no trace. */
+static struct evc_verify_memo *verify_memo;
+
+static void release_verify_memo(void) {
+  evc_verify_memo_install(NULL);
+  evc_verify_memo_free(verify_memo);
+  verify_memo = NULL;
+}
+
 int main(int argc, char **argv) {
   tune_malloc();
+  if (evc_verify_memo_new(&verify_memo) != 0) {
+    fprintf(stderr, "evc-sim: out of memory\n");
+    return 2;
+  }
+  evc_verify_memo_install(verify_memo);
+  atexit(release_verify_memo);
   struct evc_sim_cli_args args;
   char err[512];
   if (evc_sim_cli_parse(argc, argv, &args, err, sizeof err) != 0) {

@@ -11,6 +11,7 @@
 #include "node/common/error.h"
 #include "node/common/hex.h"
 #include "node/crypto/crypto.h"
+#include "node/types/verify.h"
 
 struct ed25519_vector {
   const char *seed_hex;
@@ -155,6 +156,38 @@ static void test_wipe_zeroes_the_keypair(void **state) {
   assert_memory_equal(&kp, &zero, sizeof kp);
 }
 
+/* The simulator's memo answers a repeated question from memory and never changes an
+ * answer: a tampered signature or another message is a new question, refused as before. */
+static void test_verify_memo_changes_no_result(void **state) {
+  (void)state;
+  uint8_t seed[32];
+  memset(seed, 7, sizeof seed);
+  struct evc_keypair kp;
+  evc_keypair_from_seed(seed, &kp);
+  const uint8_t msg[] = "a header's canonical bytes";
+  uint8_t sig[EVC_SIG_SIZE];
+  evc_sign(&kp, msg, sizeof msg, sig);
+  struct evc_verify_memo *m = NULL;
+  assert_int_equal(evc_verify_memo_new(&m), 0);
+  evc_verify_memo_install(m);
+  uint64_t hits = 0, misses = 0;
+  for (int round = 0; round < 2; round++) {
+    assert_int_equal(evc_verify(kp.pubkey, msg, sizeof msg, sig), 0);
+    uint8_t bad[EVC_SIG_SIZE];
+    memcpy(bad, sig, sizeof bad);
+    bad[5] ^= 1;
+    assert_int_equal(evc_verify(kp.pubkey, msg, sizeof msg, bad), EVC_ESIG);
+    assert_int_equal(evc_verify(kp.pubkey, msg, sizeof msg - 1, sig), EVC_ESIG);
+    assert_int_equal(evc_verify(kp.pubkey, NULL, 0, sig), EVC_ESIG);
+  }
+  evc_verify_memo_stats(m, &hits, &misses);
+  assert_int_equal(misses, 4);
+  assert_int_equal(hits, 4);
+  evc_verify_memo_install(NULL);
+  evc_verify_memo_free(m);
+  evc_keypair_wipe(&kp);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rfc8032_vector_1_empty_message),
@@ -164,6 +197,7 @@ int main(void) {
       cmocka_unit_test(test_generate_gives_distinct_usable_keys),
       cmocka_unit_test(test_verify_rejects_any_flipped_bit),
       cmocka_unit_test(test_wipe_zeroes_the_keypair),
+      cmocka_unit_test(test_verify_memo_changes_no_result),
   };
   return cmocka_run_group_tests_name("crypto", tests, setup, NULL);
 }

@@ -7,6 +7,7 @@
 #include "node/common/assert.h"
 #include "node/common/error.h"
 #include "node/types/sha256.h"
+#include "node/types/verify.h"
 
 _Static_assert(EVC_PUBKEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 public key size");
 _Static_assert(EVC_SECKEY_SIZE == crypto_sign_SECRETKEYBYTES, "ed25519 secret key size");
@@ -70,8 +71,5 @@ int evc_verify(const uint8_t pubkey[EVC_PUBKEY_SIZE], const uint8_t *msg, size_t
   EVC_ASSERT(pubkey != NULL);
   EVC_ASSERT(msg != NULL || size == 0);
   EVC_ASSERT(sig != NULL);
-  static const uint8_t empty[1] = {0};
-  int rc = crypto_sign_verify_detached(sig, size == 0 ? empty : msg, (unsigned long long)size,
-                                       pubkey);
-  return rc == 0 ? 0 : EVC_ESIG;
+  return evc_ed25519_verify(sig, msg, size, pubkey);
 }

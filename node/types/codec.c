@@ -11,6 +11,7 @@
 #include "node/common/error.h"
 #include "node/types/sha256.h"
 #include "node/types/types.h"
+#include "node/types/verify.h"
 
 _Static_assert(EVC_CHAIN_ID_SIZE_MAX <= UINT8_MAX, "the chain id length is one byte");
 _Static_assert(EVC_HASH_SIZE == crypto_hash_sha256_BYTES, "hashes are SHA-256");
@@ -407,13 +408,11 @@ int evc_signed_header_verify(const struct evc_signed_header *sh,
                              const uint8_t pubkey[EVC_PUBKEY_SIZE]) {
   EVC_ASSERT(sh != NULL);
   EVC_ASSERT(pubkey != NULL);
-  if (sodium_init() < 0) return EVC_ESIG;
   uint8_t buf[EVC_HEADER_SIZE_MAX];
   size_t size = 0;
   /* A header that breaks a limit has no canonical encoding, so nothing can sign it. */
   if (evc_header_encode(&sh->header, buf, sizeof buf, &size) != 0) return EVC_ESIG;
-  if (crypto_sign_verify_detached(sh->signature, buf, size, pubkey) != 0) return EVC_ESIG;
-  return 0;
+  return evc_ed25519_verify(sh->signature, buf, size, pubkey);
 }
 
 void evc_address_from_pubkey(const uint8_t pubkey[EVC_PUBKEY_SIZE],
