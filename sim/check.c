@@ -55,6 +55,7 @@ struct soft_reorg {
   uint8_t old_hash[EVC_HASH_SIZE];
   uint8_t new_hash[EVC_HASH_SIZE];
   uint32_t holders;
+  bool held_before_restore; /* scratch of evc_check_on_restore: the restored node held it */
 };
 #define SOFT_REORGS_MAX 256
 
@@ -193,6 +194,7 @@ static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash
                       (unheard || forced) && c->reorg_count < SOFT_REORGS_MAX;
     if (soft_reorg && !forgotten) {
       struct soft_reorg *r = &c->reorgs[c->reorg_count++];
+      memset(r, 0, sizeof *r);
       r->height = height;
       memcpy(r->old_hash, g->hash, EVC_HASH_SIZE);
       memcpy(r->new_hash, hash, EVC_HASH_SIZE);
@@ -481,14 +483,14 @@ void evc_check_on_snapshot(struct evc_check *c, struct evc_sim_node *node, const
 
 /* A restored store holds again exactly what it held when the snapshot was taken. */
 /* Whether the node held the old block of the pending soft reorg at height with this hash
- * before the restore (held_before: one bit per reorg); if so it holds it again and stays a
+ * before the restore (held_before_restore, kept in the reorg itself so that reorgs dropped or
+ * added while the restore is replayed keep it right); if so it holds it again and stays a
  * holder of that reorg (it must still roll back and report by the end: check_reorgs),
  * rather than becoming a new place holding a conflicting block. */
-static bool rejoin_reorg(struct evc_check *c, const bool *held_before, uint64_t height,
-                         const uint8_t *hash, uint32_t bit) {
+static bool rejoin_reorg(struct evc_check *c, uint64_t height, const uint8_t *hash, uint32_t bit) {
   for (size_t r = 0; r < c->reorg_count; r++) {
     struct soft_reorg *sr = &c->reorgs[r];
-    if (held_before[r] && sr->height == height &&
+    if (sr->held_before_restore && sr->height == height &&
         memcmp(sr->old_hash, hash, EVC_HASH_SIZE) == 0) {
       sr->holders |= bit;
       return true;
@@ -514,6 +516,7 @@ static bool resurrect_loser(struct evc_check *c, uint64_t height, const struct h
   if (!retired && !g->overrode) return false;
   if (c->reorg_count == SOFT_REORGS_MAX) return false;
   struct soft_reorg *r = &c->reorgs[c->reorg_count++];
+  memset(r, 0, sizeof *r);
   r->height = height;
   memcpy(r->old_hash, b->hash, EVC_HASH_SIZE);
   memcpy(r->new_hash, g->hash, EVC_HASH_SIZE);
@@ -524,8 +527,9 @@ static bool resurrect_loser(struct evc_check *c, uint64_t height, const struct h
 void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const char *name) {
   struct node_chain *nc = chain_of(c, node);
   uint32_t bit = bit_of(c, nc);
-  bool held_before[SOFT_REORGS_MAX];
-  for (size_t r = 0; r < c->reorg_count; r++) held_before[r] = (c->reorgs[r].holders & bit) != 0;
+  for (size_t r = 0; r < c->reorg_count; r++) {
+    c->reorgs[r].held_before_restore = (c->reorgs[r].holders & bit) != 0;
+  }
   evc_check_on_wipe(c, node);
   for (size_t i = 0; i < c->snapshot_count; i++) {
     if (strcmp(c->snapshots[i].name, name) != 0 || c->snapshots[i].owner != nc) continue;
@@ -535,11 +539,12 @@ void evc_check_on_restore(struct evc_check *c, struct evc_sim_node *node, const 
       if (!c->snapshots[i].blocks[h].present) continue;
       nc->blocks[h] = c->snapshots[i].blocks[h];
       if (nc->blocks[h].unknown) continue;
-      if (rejoin_reorg(c, held_before, h, nc->blocks[h].hash, bit)) continue;
+      if (rejoin_reorg(c, h, nc->blocks[h].hash, bit)) continue;
       if (resurrect_loser(c, h, &nc->blocks[h], bit)) continue;
       global_see(c, h, nc->blocks[h].hash, nc, false);
     }
   }
+  for (size_t r = 0; r < c->reorg_count; r++) c->reorgs[r].held_before_restore = false;
 }
 
 uint64_t evc_check_p2p_only_blocks(const struct evc_check *c, const struct evc_sim_node *node) {
