@@ -74,7 +74,8 @@ static const char cli_help_shrink[] =
     "\n"
     "  --seed N    the failing seed (required)\n"
     "  --swarm     start from the seed's swarm schedule\n"
-    "  --out FILE  where to write the result (default: FILE with .min.json)\n"
+    "  --out FILE  where to write the result (default: NAME.seedN.min.json in the\n"
+    "              current directory, NAME being FILE's base name without .json)\n"
     "  --help      this text\n";
 
 static const char cli_help_summarize[] =

@@ -47,7 +47,7 @@ struct evc_sim_cli_args {
    * (0 = never; default EVC_SIM_CLI_DETERMINISM_SAMPLE_DEFAULT) */
   uint32_t determinism_sample;
   /* shrink */
-  const char *out_path; /* --out FILE; NULL: FILE with ".min.json" for ".json" */
+  const char *out_path; /* --out FILE; NULL: NAME.seedN.min.json in the current directory */
 };
 
 /* Parses argv (argv[0] is the program). Returns 0 and fills out, or EVC_EINVAL with a

@@ -31,7 +31,8 @@ static const char *const scn_mode_names[EVC_SCENARIO_MODE_COUNT] = {
 };
 
 /* Roles are strings from this table so that later work can add roles without a new enum. */
-static const char *const scn_roles[] = {"aggregator", "full", "liar_height"};
+static const char *const scn_roles[] = {"aggregator", "full", "liar_height", "byz_bad_sig",
+                                        "byz_slow", "byz_reorder", "byz_flood"};
 
 struct scn_ctx {
   const char *label;
@@ -420,7 +421,8 @@ static int scn_parse_node_name_role(struct scn_ctx *ctx, const cJSON *obj, const
   if (rc == 0 && role_index == SIZE_MAX) {
     char q[SCN_QUOTE_MAX + 4];
     return scn_fail(ctx, EVC_ECONFIG, sub,
-                    "unknown role \"%s\" (expected aggregator, full or liar_height)",
+                    "unknown role \"%s\" (expected aggregator, full, liar_height, "
+                    "byz_bad_sig, byz_slow, byz_reorder or byz_flood)",
                     scn_quote(cJSON_IsString(role) ? role->valuestring : "", q));
   }
   if (rc == 0) {

@@ -209,7 +209,8 @@ void evc_scenario_free(struct evc_scenario *s);
 const char *evc_scenario_mode_name(enum evc_scenario_mode mode);
 /* Looks a mode up by its lowercase name: 0 and *mode_out, or EVC_ENOTFOUND. */
 int evc_scenario_mode_from_name(const char *name, enum evc_scenario_mode *mode_out);
-/* The known node roles, index 0 .. count-1 ("aggregator", "full", "liar_height"). */
+/* The known node roles, index 0 .. count-1 ("aggregator", "full", then the byzantine peers
+ * "liar_height", "byz_bad_sig", "byz_slow", "byz_reorder", "byz_flood"). */
 size_t evc_scenario_roles_count(void);
 const char *evc_scenario_role_name(size_t index);
 /* True when the node's role signs blocks (today: "aggregator"). */

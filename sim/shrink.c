@@ -334,6 +334,16 @@ static int shrink_doc(struct shrink *s, const char *file, const char *out_path) 
   return 0;
 }
 
+/* NAME.seedN.min.json in the current directory, NAME being FILE's base name without ".json":
+ * never beside FILE, where scenarios/ *.json globs (ctest, sweeps) would pick it up. */
+static void default_out_path(const char *file, uint64_t seed, char *out, size_t size) {
+  const char *base = strrchr(file, '/');
+  base = base != NULL ? base + 1 : file;
+  size_t n = strlen(base);
+  if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
+  snprintf(out, size, "%.*s.seed%llu.min.json", (int)n, base, (unsigned long long)seed);
+}
+
 int evc_sim_shrink(const char *file, uint64_t seed, bool swarm, const char *out_path) {
   char err[1024];
   struct evc_scenario *sc = calloc(1, sizeof *sc);
@@ -348,9 +358,7 @@ int evc_sim_shrink(const char *file, uint64_t seed, bool swarm, const char *out_
   }
   char default_out[1024];
   if (out_path == NULL) {
-    size_t n = strlen(file);
-    if (n > 5 && strcmp(file + n - 5, ".json") == 0) n -= 5;
-    snprintf(default_out, sizeof default_out, "%.*s.min.json", (int)n, file);
+    default_out_path(file, seed, default_out, sizeof default_out);
     out_path = default_out;
   }
   int status = s.doc == NULL ? 2 : shrink_doc(&s, file, out_path);

@@ -609,8 +609,9 @@ static void test_mode_and_role_tables(void **state) {
   }
   assert_string_equal(evc_scenario_mode_name(EVC_SCENARIO_MODE_CATCHING_UP), "catching_up");
   assert_int_equal(evc_scenario_mode_from_name("Producing", &mode), EVC_ENOTFOUND);
-  assert_int_equal(evc_scenario_roles_count(), 3);
+  assert_int_equal(evc_scenario_roles_count(), 7);
   assert_string_equal(evc_scenario_role_name(2), "liar_height");
+  assert_string_equal(evc_scenario_role_name(6), "byz_flood");
 }
 
 /* ---- evc-sim command line ---- */
