@@ -1,8 +1,9 @@
 /* The P2P side of the node: known peers (flags and the peer book), dialling with backoff,
  * status exchange with signed heads, range requests, new-block announcements, and serving
  * blocks. Every block from a peer is validated exactly like one from DA; a peer that sends
- * invalid or unrequested data is disconnected and its claims forgotten. Nothing here is
- * final: blocks from peers are soft until the DA follower finds them. */
+ * invalid or unrequested data is disconnected and no longer asked (the heights proven by
+ * signed headers stay proven). Nothing here is final: blocks from peers are soft until the
+ * DA follower finds them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +45,17 @@ static int send_message(struct evc_node *n, struct evc_peer *p, const struct evc
   return rc;
 }
 
-/* Forgets what a misbehaving peer claimed and closes the connection. */
+/* Stops asking a misbehaving peer and closes the connection. The heights proven so far stay
+ * proven (peer_proven_max): a header signed by the genesis key proves its block exists
+ * whoever relayed it, and lowering the maximum here would also drop the proofs of peers that
+ * have since disconnected, so a byzantine peer could make a recovering sequencer produce over
+ * blocks an honest peer proved (scenarios/byzantine_bad_sig_keeps_proof.json). */
 static void misbehaved(struct evc_node *n, struct evc_peer *p, const char *why) {
   evc_logf(n->env, EVC_LOG_WARN, "event=peer_misbehaved peer=%s reason=\"%s\" action=disconnect",
            p->address, why);
   evc_node_counter(n, "peers_disconnected_for_misbehaviour", 1);
   p->head = 0;
   p->requesting = false;
-  n->peer_proven_max = 0;
-  for (uint32_t i = 0; i < EVC_PEERS_CONNECTED_MAX; i++) {
-    if (n->peers[i].used && n->peers[i].head > n->peer_proven_max) {
-      n->peer_proven_max = n->peers[i].head;
-    }
-  }
   n->env->p2p_disconnect(n->env->ctx, &p->id);
 }
 
