@@ -66,6 +66,13 @@ int evc_faults_defer(struct evc_faults *f, uint64_t at_ns, enum evc_fault_action
   return 0;
 }
 
+/* Runs a polling action (restart, crash watch, drift tick) again at at_ns: the same action,
+ * so a poll costs one event, never one of the EVC_FAULTS_ACTIONS_MAX actions of a run. */
+static void poll_again(struct evc_fault_action *a, uint64_t at_ns) {
+  int rc = evc_sim_schedule(a->f->sim, at_ns, run_action, a);
+  if (rc != 0) evc_faults_set_error(a->f, rc, "cannot queue a fault poll");
+}
+
 static void note(struct evc_faults *f, struct evc_sim_node *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void note(struct evc_faults *f, struct evc_sim_node *node, const char *fmt, ...) {
@@ -77,18 +84,29 @@ static void note(struct evc_faults *f, struct evc_sim_node *node, const char *fm
   evc_sim_trace_note(f->sim, node == NULL ? "-" : evc_sim_node_name(node), text);
 }
 
-/* Starts a node a fault took down once it is down (a graceful stop may still drain). */
+static bool node_is_running(const struct evc_sim_node *node) {
+  struct evc_sim_node_view v;
+  evc_sim_node_get_view(node, &v);
+  return v.state == EVC_SIM_NODE_RUNNING;
+}
+
+/* Starts a node a fault took down once it is down (a graceful stop may still drain): polls,
+ * with the same action, while it is stopping or exiting, until the deadline. A node that is
+ * running (not stopping) was brought back by someone else (the timeline, another fault's
+ * restart) and is left alone: waiting for it to go down would poll for nothing, and starting
+ * it after some later unrelated exit would hide that exit. */
 static void restart_when_down(struct evc_fault_action *a) {
   struct evc_faults *f = a->f;
   struct evc_sim_node *node = a->node;
   int i = node_index(f, node);
   if (!f->down_by_fault[i]) return; /* the heal (or the timeline) already brought it back */
+  if (node_is_running(node)) {
+    f->down_by_fault[i] = false;
+    return;
+  }
   if (!node_is_down(node)) {
-    struct evc_fault_action *next = NULL;
-    if (evc_sim_now(f->sim) < a->deadline_ns &&
-        evc_faults_defer(f, evc_sim_now(f->sim) + EVC_FAULTS_POLL_NS, EVC_FA_RESTART, node,
-                         &next) == 0) {
-      next->deadline_ns = a->deadline_ns;
+    if (evc_sim_now(f->sim) < a->deadline_ns) {
+      poll_again(a, evc_sim_now(f->sim) + EVC_FAULTS_POLL_NS);
     }
     return;
   }
@@ -113,20 +131,19 @@ static void watch_crash(struct evc_fault_action *a) {
   struct evc_sim_node_view v;
   evc_sim_node_get_view(a->node, &v);
   if (v.crashes > a->crashes_before) { /* also after the heal: it may have come first */
-    /* Any power cut ends the crash point: it may have been another fault's. */
+    /* Any power cut ends the crash point: it may have been another fault's, whose own
+     * restart may already have brought the node back between two polls. */
     evc_sim_node_crash_at_sync(a->node, 0);
+    if (v.state == EVC_SIM_NODE_RUNNING) {
+      note(f, a->node, "fault crash_at_sync: the node went down and is running again");
+      return;
+    }
     note(f, a->node, "fault crash_at_sync: the node went down");
     (void)evc_faults_restart_later(f, a->node, a->delay_ns);
     return;
   }
   if (f->healed || evc_sim_now(f->sim) >= a->deadline_ns) return; /* disarmed: no cut comes */
-  struct evc_fault_action *next = NULL;
-  if (evc_faults_defer(f, evc_sim_now(f->sim) + EVC_FAULTS_POLL_NS, EVC_FA_WATCH_CRASH,
-                       a->node, &next) == 0) {
-    next->crashes_before = a->crashes_before;
-    next->delay_ns = a->delay_ns;
-    next->deadline_ns = a->deadline_ns;
-  }
+  poll_again(a, evc_sim_now(f->sim) + EVC_FAULTS_POLL_NS);
 }
 
 static void run_scheduled(struct evc_fault_action *a) {
@@ -141,12 +158,7 @@ static void run_drift(struct evc_fault_action *a) {
   struct evc_faults *f = a->f;
   if (f->healed || evc_sim_now(f->sim) >= a->deadline_ns) return;
   evc_sim_node_set_wall_offset(a->node, evc_sim_node_wall_offset(a->node) + a->step_ns);
-  struct evc_fault_action *next = NULL;
-  if (evc_faults_defer(f, evc_sim_now(f->sim) + EVC_FAULTS_DRIFT_TICK_NS, EVC_FA_DRIFT,
-                       a->node, &next) == 0) {
-    next->step_ns = a->step_ns;
-    next->deadline_ns = a->deadline_ns;
-  }
+  poll_again(a, evc_sim_now(f->sim) + EVC_FAULTS_DRIFT_TICK_NS);
 }
 
 static void run_action(void *arg) {
