@@ -19,8 +19,10 @@ int evc_fuzz_genesis(const uint8_t *data, size_t size);
 int evc_fuzz_scenario(const uint8_t *data, size_t size);
 /* A sequence of catchup fact changes; the safety properties hold after every decision. */
 int evc_fuzz_catchup(const uint8_t *data, size_t size);
-/* One P2P message as a peer sends it: whatever decodes re-encodes to the same bytes, within
- * its bounds, every borrowed pointer inside the input. */
+/* data[0] % 2: 0, one P2P message as a peer sends it: whatever decodes re-encodes to the
+ * same bytes, within its bounds, every borrowed pointer inside the input; 1, the handshake
+ * against a peer's hello and auth frame: canonical hellos, documented errors only, frames
+ * and signatures round-trip. */
 int evc_fuzz_p2p(const uint8_t *data, size_t size);
 /* data[0] selects a Celestia JSON-RPC parser (Submit, GetAll or header reply; evc-da's
  * request): documented errors only; accepted blobs sorted and bounded; the replies evc-da
@@ -32,5 +34,10 @@ int evc_fuzz_config(const uint8_t *data, size_t size);
 /* data[0] picks a recovery scenario, SHA-256 of the input the seed of a swarm run (fault
  * schedule); a safety, liveness or error verdict aborts. Slow: one simulation per input. */
 int evc_fuzz_sim(const uint8_t *data, size_t size);
+
+/* data[0..3] a fake node's state and answers, then "METHOD PATH\nBODY": the RPC's answer has a
+ * documented status, JSON that parses, a message on errors; POST /tx submits exactly once
+ * exactly when allowed; nothing leaks. */
+int evc_fuzz_rpc(const uint8_t *data, size_t size);
 
 #endif

@@ -1,5 +1,5 @@
 /* Seed generator: writes the small valid and invalid inputs of fuzz/corpus/{codec,genesis,
- * catchup,p2p,da}/ (scenario seeds are copies of the scenarios/ files). Run once after a
+ * catchup,p2p,da,rpc}/ (scenario seeds are copies of the scenarios/ files). Run once after a
  * format change:
  *   evc-fuzz-gen-corpus fuzz/corpus
  * It must stay deterministic (fixed key, fixed contents) so regenerated seeds do not churn. */
@@ -12,6 +12,8 @@
 #include "node/common/assert.h"
 #include "node/crypto/sign_state.h"
 #include "node/live/da_json.h"
+#include "node/live/p2p_handshake.h"
+#include "node/live/rpc_handler.h"
 #include "node/p2p/messages.h"
 
 /* Codec seeds start with the harness' mode byte (fuzz/fuzz_codec.c, enum codec_mode). */
@@ -203,12 +205,23 @@ static void gen_catchup(void) {
   write_seed("catchup", "sign-block-conflict", conflict, sizeof conflict);
 }
 
-/* P2P seeds: one encoded message of every type, then a few that must fail. */
+/* P2P seeds start with the harness' mode byte (fuzz/fuzz_p2p.c, enum p2p_mode). */
+enum { P2P_MESSAGE, P2P_HANDSHAKE };
+
+static void write_p2p_seed(const char *name, uint8_t mode, const uint8_t *bytes, size_t size) {
+  static uint8_t seed[SEED_SIZE_MAX];
+  EVC_ASSERT(size + 1 <= sizeof seed);
+  seed[0] = mode;
+  if (size > 0) memcpy(seed + 1, bytes, size);
+  write_seed("p2p", name, seed, size + 1);
+}
+
+/* Message seeds: one encoded message of every type, then a few that must fail. */
 static void write_p2p(const char *name, const struct evc_p2p_message *m) {
   uint8_t *bytes = NULL;
   size_t size = 0;
   EVC_ASSERT(evc_p2p_encode(m, &bytes, &size) == 0);
-  write_seed("p2p", name, bytes, size);
+  write_p2p_seed(name, P2P_MESSAGE, bytes, size);
   free(bytes);
 }
 
@@ -264,12 +277,127 @@ static void gen_p2p(const struct evc_keypair *kp) {
   static const uint8_t trailing[] = {1, 2, 0};
   static const uint8_t empty_blob[] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0,
                                        0, 0, 0, 0, 0, 0, 0, 0};
-  write_seed("p2p", "get-blocks-count-zero", count_zero, sizeof count_zero);
-  write_seed("p2p", "get-blocks-count-over", count_over, sizeof count_over);
-  write_seed("p2p", "version-2", version_2, sizeof version_2);
-  write_seed("p2p", "unknown-type", unknown_type, sizeof unknown_type);
-  write_seed("p2p", "status-request-trailing", trailing, sizeof trailing);
-  write_seed("p2p", "status-empty-head", empty_blob, sizeof empty_blob);
+  write_p2p_seed("get-blocks-count-zero", P2P_MESSAGE, count_zero, sizeof count_zero);
+  write_p2p_seed("get-blocks-count-over", P2P_MESSAGE, count_over, sizeof count_over);
+  write_p2p_seed("version-2", P2P_MESSAGE, version_2, sizeof version_2);
+  write_p2p_seed("unknown-type", P2P_MESSAGE, unknown_type, sizeof unknown_type);
+  write_p2p_seed("status-request-trailing", P2P_MESSAGE, trailing, sizeof trailing);
+  write_p2p_seed("status-empty-head", P2P_MESSAGE, empty_blob, sizeof empty_blob);
+}
+
+/* Handshake seeds (mode 1): flags (bit 0: the harness dialed; bit 1: a plaintext signature
+ * follows, else the auth frame's body), the remote side's hello as a frame (4-byte length
+ * prefix), then the signature or the auth frame. Valid ones are signed by the remote side of
+ * fuzz/fixture.h over the transcript with the harness's own hello. */
+#define HS_WE_DIALED 0x01u
+#define HS_PLAIN_SIGNATURE 0x02u
+
+struct hs_side {
+  struct evc_keypair node;
+  uint8_t eph_pk[EVC_P2P_KX_KEY_SIZE];
+  uint8_t eph_sk[EVC_P2P_KX_KEY_SIZE];
+  uint8_t hello[EVC_P2P_HELLO_SIZE_MAX];
+  size_t hello_size;
+};
+
+static void hs_side(enum evc_fuzz_p2p_side which, const char *address, struct hs_side *out) {
+  evc_fuzz_p2p_keys(which, &out->node, out->eph_pk, out->eph_sk);
+  struct evc_p2p_hello h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.node_id, out->node.pubkey, EVC_NODE_ID_SIZE);
+  memcpy(h.eph_pk, out->eph_pk, sizeof h.eph_pk);
+  h.address_size = strlen(address);
+  memcpy(h.address, address, h.address_size + 1);
+  EVC_ASSERT(evc_p2p_hello_encode(&h, out->hello, &out->hello_size) == 0);
+}
+
+/* flags, then hello (announced as announced bytes), then tail. */
+static void write_hs(const char *name, uint8_t flags, const uint8_t *hello, size_t hello_size,
+                     uint32_t announced, const uint8_t *tail, size_t tail_size) {
+  static uint8_t seed[SEED_SIZE_MAX];
+  size_t size = 0;
+  EVC_ASSERT(1 + 4 + hello_size + tail_size <= sizeof seed);
+  seed[size++] = (uint8_t)flags;
+  seed[size++] = (uint8_t)(announced >> 24);
+  seed[size++] = (uint8_t)(announced >> 16);
+  seed[size++] = (uint8_t)(announced >> 8);
+  seed[size++] = (uint8_t)announced;
+  memcpy(seed + size, hello, hello_size);
+  size += hello_size;
+  if (tail_size > 0) memcpy(seed + size, tail, tail_size);
+  size += tail_size;
+  write_p2p_seed(name, P2P_HANDSHAKE, seed, size);
+}
+
+/* The remote side's signature over the transcript with the local hello, and its auth frame
+ * body as it sends it (sealed with its tx key, frame number 0). */
+static void hs_auth(const struct hs_side *local, const struct hs_side *remote, bool we_dialed,
+                    uint8_t sig[EVC_SIG_SIZE], uint8_t frame[EVC_P2P_AUTH_FRAME_SIZE]) {
+  uint8_t transcript[EVC_P2P_TRANSCRIPT_SIZE];
+  if (we_dialed) {
+    evc_p2p_transcript(local->hello, local->hello_size, remote->hello, remote->hello_size,
+                       transcript);
+  } else {
+    evc_p2p_transcript(remote->hello, remote->hello_size, local->hello, local->hello_size,
+                       transcript);
+  }
+  evc_p2p_auth_sign(&remote->node, !we_dialed, transcript, sig);
+  uint8_t rx[EVC_P2P_SESSION_KEY_SIZE], tx[EVC_P2P_SESSION_KEY_SIZE];
+  EVC_ASSERT(evc_p2p_session_keys(!we_dialed, remote->eph_pk, remote->eph_sk, local->eph_pk,
+                                  rx, tx) == 0);
+  uint8_t sealed[EVC_P2P_FRAME_PREFIX_SIZE + EVC_P2P_AUTH_FRAME_SIZE];
+  evc_p2p_frame_seal(tx, 0, sig, EVC_SIG_SIZE, sealed);
+  memcpy(frame, sealed + EVC_P2P_FRAME_PREFIX_SIZE, EVC_P2P_AUTH_FRAME_SIZE);
+}
+
+static void gen_p2p_handshake(void) {
+  struct hs_side local, remote, remote_quiet;
+  hs_side(EVC_FUZZ_P2P_LOCAL, EVC_FUZZ_P2P_ADVERTISED, &local);
+  hs_side(EVC_FUZZ_P2P_REMOTE, "10.0.0.2:26656", &remote);
+  hs_side(EVC_FUZZ_P2P_REMOTE, "", &remote_quiet);
+  uint8_t sig[EVC_SIG_SIZE], frame[EVC_P2P_AUTH_FRAME_SIZE];
+  uint32_t n = (uint32_t)remote.hello_size;
+
+  hs_auth(&local, &remote, false, sig, frame);
+  write_hs("hs-accepted-signature", HS_PLAIN_SIGNATURE, remote.hello, n, n, sig, sizeof sig);
+  write_hs("hs-accepted-frame", 0, remote.hello, n, n, frame, sizeof frame);
+  write_hs("hs-accepted-frame-truncated", 0, remote.hello, n, n, frame, sizeof frame - 1);
+  sig[5] ^= 0x10;
+  write_hs("hs-accepted-bad-signature", HS_PLAIN_SIGNATURE, remote.hello, n, n, sig,
+           sizeof sig);
+  frame[20] ^= 0x01;
+  write_hs("hs-accepted-frame-tampered", 0, remote.hello, n, n, frame, sizeof frame);
+
+  hs_auth(&local, &remote, true, sig, frame);
+  write_hs("hs-dialed-frame", HS_WE_DIALED, remote.hello, n, n, frame, sizeof frame);
+  /* the acceptor's signature presented as the dialer's: the labels differ */
+  write_hs("hs-accepted-wrong-role", HS_PLAIN_SIGNATURE, remote.hello, n, n, sig, sizeof sig);
+
+  uint32_t q = (uint32_t)remote_quiet.hello_size;
+  hs_auth(&local, &remote_quiet, true, sig, frame);
+  write_hs("hs-dialed-no-address", HS_WE_DIALED | HS_PLAIN_SIGNATURE, remote_quiet.hello, q, q,
+           sig, sizeof sig);
+
+  uint8_t bad[EVC_P2P_HELLO_SIZE_MAX];
+  memcpy(bad, remote.hello, n);
+  bad[0] = 'E';
+  write_hs("hs-hello-bad-magic", 0, bad, n, n, NULL, 0);
+  memcpy(bad, remote.hello, n);
+  bad[7] = 2;
+  write_hs("hs-hello-version-2", 0, bad, n, n, NULL, 0);
+  memcpy(bad, remote.hello, n);
+  bad[EVC_P2P_HELLO_FIXED_SIZE - 1]++;
+  write_hs("hs-hello-address-length", 0, bad, n, n, NULL, 0);
+  memcpy(bad, remote.hello, n);
+  bad[EVC_P2P_HELLO_FIXED_SIZE] = ' ';
+  write_hs("hs-hello-address-space", 0, bad, n, n, NULL, 0);
+  write_hs("hs-hello-short", 0, remote.hello, EVC_P2P_HELLO_FIXED_SIZE - 1,
+           EVC_P2P_HELLO_FIXED_SIZE - 1, NULL, 0);
+  write_hs("hs-hello-announced-longer", 0, remote.hello, n, 0xffffffffu, NULL, 0);
+  /* an all-zero ephemeral key: X25519 gives the all-zero secret, so no session keys */
+  memcpy(bad, remote.hello, n);
+  memset(bad + EVC_P2P_HELLO_MAGIC_SIZE + 2 + EVC_NODE_ID_SIZE, 0, EVC_P2P_KX_KEY_SIZE);
+  write_hs("hs-hello-zero-eph-key", HS_PLAIN_SIGNATURE, bad, n, n, sig, sizeof sig);
 }
 
 /* DA seeds start with the harness' mode byte (fuzz/fuzz_da.c, enum da_mode); replies answer
@@ -391,10 +519,77 @@ static void gen_da_text(void) {
   }
 }
 
+/* RPC seeds (fuzz/fuzz_rpc.c): node flags, the node's answers, DA reached and head, then
+ * "METHOD PATH\nBODY". Flags: bit 0 not available, bit 1 full node, bits 2..4 the mode,
+ * bit 5 waiting_for, bit 6 failure, bit 7 valid block data. */
+enum { RPC_UNAVAILABLE = 0x01, RPC_FULL = 0x02, RPC_WAITING = 0x20, RPC_FAILURE = 0x40,
+       RPC_VALID_DATA = 0x80 };
+#define RPC_MODE(m) ((uint8_t)((m) << 2))
+#define RPC_SUBMIT(i) ((uint8_t)(i))        /* 0 ok, 1 ESTATE, 2 EFULL, 3 EINVAL, 5 EIO */
+#define RPC_GET_BLOCK(i) ((uint8_t)((i) << 3)) /* 0 ok, 1 ENOTFOUND, 2 ESTATE, 3 EIO */
+
+static void write_rpc(const char *name, uint8_t flags, uint8_t answers, uint8_t da_reached,
+                      uint8_t da_head, const char *request) {
+  static uint8_t seed[SEED_SIZE_MAX];
+  size_t size = strlen(request);
+  EVC_ASSERT(size + 4 <= sizeof seed);
+  seed[0] = flags;
+  seed[1] = answers;
+  seed[2] = da_reached;
+  seed[3] = da_head;
+  memcpy(seed + 4, request, size);
+  write_seed("rpc", name, seed, size + 4);
+}
+
+static void gen_rpc(void) {
+  const uint8_t producing = RPC_MODE(EVC_MODE_PRODUCING), syncing = RPC_MODE(EVC_MODE_SYNCING);
+  write_rpc("status", producing, 0, 0, 0, "GET /status");
+  write_rpc("status-catching-up", RPC_MODE(EVC_MODE_CATCHING_UP) | RPC_WAITING, 0, 3, 9,
+            "GET /status\n");
+  write_rpc("status-failed", RPC_MODE(EVC_MODE_FAILED) | RPC_FAILURE, 0, 0, 0, "GET /status");
+  write_rpc("status-stopping", RPC_UNAVAILABLE, 0, 0, 0, "GET /status");
+  write_rpc("status-delete", producing, 0, 0, 0, "DELETE /status");
+  write_rpc("block", producing | RPC_VALID_DATA, 0, 0, 0, "GET /block/12\nkey=value");
+  write_rpc("block-head", syncing | RPC_VALID_DATA, 0, 0, 0, "HEAD /block/0\na=1");
+  write_rpc("block-bad-data", producing, 0, 0, 0, "GET /block/7\n\x01\x02");
+  write_rpc("block-not-found", producing, RPC_GET_BLOCK(1), 0, 0, "GET /block/99");
+  write_rpc("block-store-closed", producing, RPC_GET_BLOCK(2), 0, 0, "GET /block/1");
+  write_rpc("block-malformed", producing, 0, 0, 0, "GET /block/12a");
+  write_rpc("block-overflow", producing, 0, 0, 0, "GET /block/18446744073709551616");
+  write_rpc("block-max", producing, RPC_GET_BLOCK(3), 0, 0, "GET /block/18446744073709551615");
+  write_rpc("live", RPC_UNAVAILABLE, 0, 0, 0, "GET /health/live");
+  write_rpc("ready-producing", producing, 0, 0, 0, "GET /health/ready");
+  write_rpc("ready-syncing", syncing, 0, 5, 6, "GET /health/ready");
+  write_rpc("ready-behind", syncing | RPC_WAITING, 0, 2, 9, "GET /health/ready");
+  write_rpc("ready-failed", RPC_MODE(EVC_MODE_FAILED), 0, 0, 0, "GET /health/ready");
+  write_rpc("ready-stopping", RPC_UNAVAILABLE, 0, 0, 0, "GET /health/ready");
+  write_rpc("metrics", RPC_MODE(EVC_MODE_CATCHING_UP), 0, 1, 4, "HEAD /metrics");
+  write_rpc("tx", producing, RPC_SUBMIT(0), 0, 0, "POST /tx\nkey=value");
+  write_rpc("tx-full-mempool", producing, RPC_SUBMIT(2), 0, 0, "POST /tx\nk=v");
+  write_rpc("tx-not-producing", RPC_MODE(EVC_MODE_CATCHING_UP), RPC_SUBMIT(1), 0, 0,
+            "POST /tx\nk=v");
+  write_rpc("tx-malformed", producing, RPC_SUBMIT(3), 0, 0, "POST /tx\nno-equals");
+  write_rpc("tx-io", producing, RPC_SUBMIT(5), 0, 0, "POST /tx\nk=v");
+  write_rpc("tx-empty", producing, 0, 0, 0, "POST /tx\n");
+  write_rpc("tx-full-node", syncing | RPC_FULL, 0, 0, 0, "POST /tx\nk=v");
+  write_rpc("tx-stopping", RPC_UNAVAILABLE, 0, 0, 0, "POST /tx\nk=v");
+  write_rpc("tx-get", producing, 0, 0, 0, "GET /tx");
+  write_rpc("unknown-path", producing, 0, 0, 0, "GET /blocks");
+  write_rpc("no-path", producing, 0, 0, 0, "GET");
+  /* A body one byte over EVC_RPC_BODY_SIZE_MAX: 413, never submitted. */
+  static uint8_t big[4 + 9 + EVC_RPC_BODY_SIZE_MAX + 1];
+  memcpy(big, (const uint8_t[]){producing, 0, 0, 0}, 4);
+  memcpy(big + 4, "POST /tx\n", 9);
+  memset(big + 13, 'x', EVC_RPC_BODY_SIZE_MAX + 1);
+  big[13] = 'k';
+  big[14] = '=';
+  write_seed("rpc", "tx-too-large", big, sizeof big);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: %s CORPUS_DIR (with codec/, genesis/, catchup/, p2p/, da/ and "
-            "empty/ in it)\n", argv[0]);
+    fprintf(stderr, "usage: %s CORPUS_DIR (with codec/, genesis/, catchup/, p2p/, da/, rpc/ "
+            "and empty/ in it)\n", argv[0]);
     return 2;
   }
   out_dir = argv[1];
@@ -406,8 +601,10 @@ int main(int argc, char **argv) {
   gen_genesis(&genesis);
   gen_catchup();
   gen_p2p(&kp);
+  gen_p2p_handshake();
   gen_da_built();
   gen_da_text();
+  gen_rpc();
   write_text_seed("empty", "one-byte", "x");
   return 0;
 }

@@ -14,34 +14,15 @@
 #include "node/common/error.h"
 #include "node/common/hex.h"
 
-#define HELLO_MAGIC "evcp2p"
-#define HELLO_MAGIC_SIZE 6u
-#define HELLO_VERSION 1u
-#define HELLO_FIXED_SIZE (HELLO_MAGIC_SIZE + 2u + 32u + 32u + 1u)
-#define HELLO_SIZE_MAX (HELLO_FIXED_SIZE + EVC_ADDRESS_TEXT_MAX)
-#define AUTH_FRAME_SIZE (crypto_sign_BYTES + EVC_P2P_FRAME_OVERHEAD)
-#define LABEL_DIALER "evc-p2p v1 dialer"
-#define LABEL_ACCEPTOR "evc-p2p v1 acceptor"
 #define READ_CHUNK_SIZE (64u * 1024u)
 #define FRAME_KEEP_CAPACITY (64u * 1024u) /* larger frame buffers are freed after use */
 #define LISTEN_BACKLOG 128
 #define KEEPALIVE_DELAY_S 30u
 #define LOG_LINE_MAX 512
-#define NONCE_SIZE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 
-_Static_assert(EVC_P2P_FRAME_OVERHEAD == crypto_aead_xchacha20poly1305_ietf_ABYTES,
-               "the frame overhead is the AEAD tag");
-_Static_assert(crypto_kx_PUBLICKEYBYTES == 32 && crypto_kx_SESSIONKEYBYTES == 32,
-               "the hello carries 32-byte X25519 keys");
-_Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == crypto_kx_SESSIONKEYBYTES,
-               "a kx session key is an AEAD key");
-_Static_assert(EVC_PUBKEY_SIZE == crypto_sign_PUBLICKEYBYTES && EVC_NODE_ID_SIZE == 32,
-               "a node id is an ed25519 public key");
-_Static_assert(sizeof LABEL_ACCEPTOR - 1 + crypto_hash_sha256_BYTES <= 64 &&
-                   sizeof LABEL_DIALER - 1 + crypto_hash_sha256_BYTES <= 64,
-               "a signed handshake message fits 64 bytes");
-_Static_assert(EVC_ADDRESS_TEXT_MAX <= 255, "the hello's address length is one byte");
-_Static_assert(EVC_P2P_FRAME_SIZE_MAX <= UINT32_MAX, "a frame length fits the u32 prefix");
+_Static_assert(crypto_kx_PUBLICKEYBYTES == EVC_P2P_KX_KEY_SIZE &&
+                   crypto_kx_SECRETKEYBYTES == EVC_P2P_KX_KEY_SIZE,
+               "the ephemeral keys are crypto_kx keys");
 _Static_assert(EVC_P2P_SEND_QUEUE_BYTES_MAX_DEFAULT >= EVC_P2P_FRAME_SIZE_MAX + 4u,
                "the default send queue holds one largest frame");
 
@@ -77,7 +58,7 @@ struct evc_p2p_conn {
   struct evc_peer_id peer;
   uint8_t eph_pk[crypto_kx_PUBLICKEYBYTES];
   uint8_t eph_sk[crypto_kx_SECRETKEYBYTES];
-  uint8_t hello_ours[HELLO_SIZE_MAX];
+  uint8_t hello_ours[EVC_P2P_HELLO_SIZE_MAX];
   size_t hello_ours_size;
   uint8_t transcript[crypto_hash_sha256_BYTES];
   uint8_t rx_key[crypto_kx_SESSIONKEYBYTES];
@@ -254,19 +235,12 @@ static struct evc_p2p_conn *find_open(const struct evc_p2p_tcp *t, const uint8_t
 
 /* ---- addresses ------------------------------------------------------------------------- */
 
-static bool printable_text(const uint8_t *text, size_t size) {
-  for (size_t i = 0; i < size; i++) {
-    if (text[i] < 0x21 || text[i] > 0x7e) return false;
-  }
-  return true;
-}
-
 /* Splits "host:port" or "[ipv6]:port"; port 0 only when allow_port_zero. */
 static int parse_host_port(const char *text, char *host_out, size_t host_capacity,
                            uint16_t *port_out, bool allow_port_zero) {
   size_t size = strlen(text);
   if (size == 0 || size > EVC_ADDRESS_TEXT_MAX) return EVC_EINVAL;
-  if (!printable_text((const uint8_t *)text, size)) return EVC_EINVAL;
+  if (!evc_p2p_printable((const uint8_t *)text, size)) return EVC_EINVAL;
   const char *host = text;
   const char *colon = strrchr(text, ':');
   if (colon == NULL) return EVC_EINVAL;
@@ -341,14 +315,6 @@ static void put_u32(uint8_t out[4], uint32_t v) {
   out[3] = (uint8_t)v;
 }
 
-/* The AEAD nonce of frame number counter: 16 zero bytes, then the counter big-endian. */
-static void frame_nonce(uint64_t counter, uint8_t nonce[NONCE_SIZE]) {
-  memset(nonce, 0, NONCE_SIZE);
-  for (int i = 0; i < 8; i++) {
-    nonce[NONCE_SIZE - 1 - i] = (uint8_t)(counter >> (8 * i));
-  }
-}
-
 static void on_written(uv_write_t *req, int status) {
   struct write_req *w = (struct write_req *)req;
   struct evc_p2p_conn *c = w->conn;
@@ -377,17 +343,12 @@ static int write_frame(struct evc_p2p_conn *c, const uint8_t *plain, size_t plai
   w->conn = c;
   w->size = 4 + body;
   w->counted = counted;
-  put_u32(w->bytes, (uint32_t)body);
   if (encrypt) {
-    uint8_t nonce[NONCE_SIZE];
     EVC_ASSERT(c->tx_counter < UINT64_MAX);
-    frame_nonce(c->tx_counter++, nonce);
-    unsigned long long out_size = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(w->bytes + 4, &out_size, plain, plain_size,
-                                               w->bytes, 4, NULL, nonce, c->tx_key);
-    EVC_ASSERT(out_size == body);
-  } else if (plain_size > 0) {
-    memcpy(w->bytes + 4, plain, plain_size);
+    evc_p2p_frame_seal(c->tx_key, c->tx_counter++, plain, plain_size, w->bytes);
+  } else {
+    put_u32(w->bytes, (uint32_t)body);
+    if (plain_size > 0) memcpy(w->bytes + 4, plain, plain_size);
   }
   uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned int)w->size);
   int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written);
@@ -409,22 +370,15 @@ static int write_frame(struct evc_p2p_conn *c, const uint8_t *plain, size_t plai
 static void hello_build(struct evc_p2p_conn *c) {
   const struct evc_p2p_tcp *t = c->t;
   crypto_kx_keypair(c->eph_pk, c->eph_sk);
-  size_t address_size = strlen(t->advertised);
-  EVC_ASSERT(address_size <= EVC_ADDRESS_TEXT_MAX);
-  uint8_t *p = c->hello_ours;
-  memcpy(p, HELLO_MAGIC, HELLO_MAGIC_SIZE);
-  p += HELLO_MAGIC_SIZE;
-  *p++ = (uint8_t)(HELLO_VERSION >> 8);
-  *p++ = (uint8_t)HELLO_VERSION;
-  memcpy(p, t->node_key.pubkey, EVC_NODE_ID_SIZE);
-  p += EVC_NODE_ID_SIZE;
-  memcpy(p, c->eph_pk, sizeof c->eph_pk);
-  p += sizeof c->eph_pk;
-  *p++ = (uint8_t)address_size;
-  memcpy(p, t->advertised, address_size);
-  p += address_size;
-  c->hello_ours_size = (size_t)(p - c->hello_ours);
-  EVC_ASSERT(c->hello_ours_size <= HELLO_SIZE_MAX);
+  struct evc_p2p_hello h;
+  memcpy(h.node_id, t->node_key.pubkey, EVC_NODE_ID_SIZE);
+  memcpy(h.eph_pk, c->eph_pk, sizeof c->eph_pk);
+  h.address_size = strlen(t->advertised);
+  EVC_ASSERT(h.address_size <= EVC_ADDRESS_TEXT_MAX);
+  memcpy(h.address, t->advertised, h.address_size + 1);
+  /* options_check and the bound address keep the advertised address printable */
+  int rc = evc_p2p_hello_encode(&h, c->hello_ours, &c->hello_ours_size);
+  EVC_ASSERT(rc == 0);
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
@@ -450,80 +404,32 @@ static void conn_start(struct evc_p2p_conn *c) {
   if (rc != 0) conn_fail(c, EVC_ECLOSED, EVC_LOG_INFO, "cannot read: %s", uv_strerror(rc));
 }
 
-/* Checks the peer's hello layout and copies its keys and address; EVC_EPEER when bad. */
-static int hello_parse(struct evc_p2p_conn *c, uint8_t peer_eph[crypto_kx_PUBLICKEYBYTES],
-                       const char **why_out) {
-  const uint8_t *h = c->frame;
-  size_t size = c->frame_size;
-  EVC_ASSERT(size >= HELLO_FIXED_SIZE);
-  EVC_ASSERT(size <= HELLO_SIZE_MAX);
-  if (memcmp(h, HELLO_MAGIC, HELLO_MAGIC_SIZE) != 0) {
-    *why_out = "the hello does not start with the evcp2p magic";
-    return EVC_EPEER;
-  }
-  if (h[6] != (uint8_t)(HELLO_VERSION >> 8) || h[7] != (uint8_t)HELLO_VERSION) {
-    *why_out = "the hello names a protocol version other than 1";
-    return EVC_EPEER;
-  }
-  size_t address_size = h[HELLO_FIXED_SIZE - 1];
-  if (HELLO_FIXED_SIZE + address_size != size || address_size > EVC_ADDRESS_TEXT_MAX) {
-    *why_out = "the hello's address length does not match its size";
-    return EVC_EPEER;
-  }
-  const uint8_t *address = h + HELLO_FIXED_SIZE;
-  if (!printable_text(address, address_size)) {
-    *why_out = "the hello's address is not printable text";
-    return EVC_EPEER;
-  }
-  memcpy(c->peer.key, h + 8, EVC_NODE_ID_SIZE);
-  memcpy(peer_eph, h + 8 + EVC_NODE_ID_SIZE, crypto_kx_PUBLICKEYBYTES);
-  if (c->inbound) {
-    memcpy(c->peer_address, address, address_size);
-    c->peer_address[address_size] = '\0';
-  }
-  return 0;
-}
-
 /* Session keys (crypto_kx: the dialer is the client) and the transcript hash over the
  * dialer's hello, then the acceptor's. */
 static int session_derive(struct evc_p2p_conn *c, const uint8_t *peer_eph) {
-  int rc = 0;
-  if (c->inbound) {
-    rc = crypto_kx_server_session_keys(c->rx_key, c->tx_key, c->eph_pk, c->eph_sk, peer_eph);
-  } else {
-    rc = crypto_kx_client_session_keys(c->rx_key, c->tx_key, c->eph_pk, c->eph_sk, peer_eph);
-  }
+  int rc = evc_p2p_session_keys(!c->inbound, c->eph_pk, c->eph_sk, peer_eph, c->rx_key,
+                                c->tx_key);
   sodium_memzero(c->eph_sk, sizeof c->eph_sk);
   if (rc != 0) return EVC_EPEER;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
   if (c->inbound) {
-    crypto_hash_sha256_update(&st, c->frame, c->frame_size);
-    crypto_hash_sha256_update(&st, c->hello_ours, c->hello_ours_size);
+    evc_p2p_transcript(c->frame, c->frame_size, c->hello_ours, c->hello_ours_size,
+                       c->transcript);
   } else {
-    crypto_hash_sha256_update(&st, c->hello_ours, c->hello_ours_size);
-    crypto_hash_sha256_update(&st, c->frame, c->frame_size);
+    evc_p2p_transcript(c->hello_ours, c->hello_ours_size, c->frame, c->frame_size,
+                       c->transcript);
   }
-  crypto_hash_sha256_final(&st, c->transcript);
   return 0;
 }
 
-/* label || transcript: what a side signs; the label names the signer's role. */
-static size_t auth_message(const struct evc_p2p_conn *c, bool dialer, uint8_t *out) {
-  const char *label = dialer ? LABEL_DIALER : LABEL_ACCEPTOR;
-  size_t label_size = strlen(label);
-  memcpy(out, label, label_size);
-  memcpy(out + label_size, c->transcript, sizeof c->transcript);
-  return label_size + sizeof c->transcript;
-}
-
 static void on_hello(struct evc_p2p_conn *c) {
-  uint8_t peer_eph[crypto_kx_PUBLICKEYBYTES];
+  struct evc_p2p_hello hello;
   const char *why = NULL;
-  if (hello_parse(c, peer_eph, &why) != 0) {
+  if (evc_p2p_hello_decode(c->frame, c->frame_size, &hello, &why) != 0) {
     conn_fail(c, EVC_EPEER, EVC_LOG_WARN, "%s", why);
     return;
   }
+  memcpy(c->peer.key, hello.node_id, EVC_NODE_ID_SIZE);
+  if (c->inbound) memcpy(c->peer_address, hello.address, hello.address_size + 1);
   if (c->has_expected && memcmp(c->expected, c->peer.key, EVC_NODE_ID_SIZE) != 0) {
     char expected[2 * EVC_NODE_ID_SIZE + 1];
     evc_hex_encode(c->expected, EVC_NODE_ID_SIZE, expected);
@@ -531,15 +437,12 @@ static void on_hello(struct evc_p2p_conn *c) {
               expected);
     return;
   }
-  if (session_derive(c, peer_eph) != 0) {
+  if (session_derive(c, hello.eph_pk) != 0) {
     conn_fail(c, EVC_EPEER, EVC_LOG_WARN, "the hello's ephemeral key is unusable");
     return;
   }
-  uint8_t message[64];
-  size_t message_size = auth_message(c, !c->inbound, message);
-  EVC_ASSERT(message_size <= sizeof message);
   uint8_t sig[EVC_SIG_SIZE];
-  evc_sign(&c->t->node_key, message, message_size, sig);
+  evc_p2p_auth_sign(&c->t->node_key, !c->inbound, c->transcript, sig);
   c->state = CONN_AUTH;
   if (write_frame(c, sig, sizeof sig, true, false) != 0) {
     conn_fail(c, EVC_ENOMEM, EVC_LOG_ERROR, "out of memory for the handshake signature");
@@ -548,18 +451,10 @@ static void on_hello(struct evc_p2p_conn *c) {
 
 /* Opens the frame in place; EVC_EPEER when it fails authentication. */
 static int frame_decrypt(struct evc_p2p_conn *c, size_t *plain_size_out) {
-  uint8_t nonce[NONCE_SIZE];
-  uint8_t ad[4];
-  put_u32(ad, c->frame_size);
-  frame_nonce(c->rx_counter, nonce);
-  unsigned long long plain_size = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(c->frame, &plain_size, NULL, c->frame,
-                                                 c->frame_size, ad, sizeof ad, nonce,
-                                                 c->rx_key) != 0) {
-    return EVC_EPEER;
-  }
+  int rc = evc_p2p_frame_open(c->rx_key, c->rx_counter, c->frame, c->frame_size,
+                              plain_size_out);
+  if (rc != 0) return rc;
   c->rx_counter++;
-  *plain_size_out = (size_t)plain_size;
   return 0;
 }
 
@@ -609,9 +504,8 @@ static void on_auth(struct evc_p2p_conn *c) {
     return;
   }
   EVC_ASSERT(size == EVC_SIG_SIZE);
-  uint8_t message[64];
-  size_t message_size = auth_message(c, c->inbound, message);
-  if (evc_verify(c->peer.key, message, message_size, c->frame) != 0) {
+  /* the peer signed as the dialer when we accepted its connection */
+  if (evc_p2p_auth_verify(c->peer.key, c->inbound, c->transcript, c->frame) != 0) {
     conn_fail(c, EVC_EPEER, EVC_LOG_WARN, "bad handshake signature");
     return;
   }
@@ -638,18 +532,12 @@ static bool conn_reading(const struct evc_p2p_conn *c) {
 static int frame_begin(struct evc_p2p_conn *c) {
   uint32_t size = ((uint32_t)c->header[0] << 24) | ((uint32_t)c->header[1] << 16) |
                   ((uint32_t)c->header[2] << 8) | c->header[3];
-  uint32_t min = EVC_P2P_FRAME_OVERHEAD;
-  uint32_t max = EVC_P2P_FRAME_SIZE_MAX;
-  const char *stage = "a message frame";
-  if (c->state == CONN_HELLO) {
-    min = HELLO_FIXED_SIZE;
-    max = HELLO_SIZE_MAX;
-    stage = "a hello";
-  } else if (c->state == CONN_AUTH) {
-    min = AUTH_FRAME_SIZE;
-    max = AUTH_FRAME_SIZE;
-    stage = "a handshake signature frame";
-  }
+  uint32_t min = 0, max = 0;
+  const char *stage = NULL;
+  evc_p2p_frame_bounds(c->state == CONN_HELLO  ? EVC_P2P_STAGE_HELLO
+                       : c->state == CONN_AUTH ? EVC_P2P_STAGE_AUTH
+                                               : EVC_P2P_STAGE_OPEN,
+                       &min, &max, &stage);
   if (size < min || size > max) {
     conn_fail(c, EVC_EPEER, EVC_LOG_WARN,
               "a frame of %" PRIu32 " bytes where %s of %" PRIu32 "..%" PRIu32 " bytes belongs",
@@ -898,7 +786,7 @@ static int options_check(const struct evc_p2p_tcp_options *o) {
   if (o->advertised != NULL) {
     size_t size = strlen(o->advertised);
     if (size > EVC_ADDRESS_TEXT_MAX) return EVC_EINVAL;
-    if (!printable_text((const uint8_t *)o->advertised, size)) return EVC_EINVAL;
+    if (!evc_p2p_printable((const uint8_t *)o->advertised, size)) return EVC_EINVAL;
   }
   if (o->handshake_timeout_ms == 0 || o->send_queue_count_max == 0) return EVC_EINVAL;
   if (o->send_queue_bytes_max < EVC_P2P_FRAME_SIZE_MAX + 4u || o->connections_max == 0) {

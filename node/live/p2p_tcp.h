@@ -11,11 +11,7 @@
 
 #include "node/core/env.h"
 #include "node/crypto/crypto.h"
-
-/* Bytes an encrypted frame adds to its plaintext: the AEAD tag (the length prefix aside). */
-#define EVC_P2P_FRAME_OVERHEAD 16u
-/* The largest value the 4-byte length prefix of a frame may hold. */
-#define EVC_P2P_FRAME_SIZE_MAX (EVC_P2P_MESSAGE_SIZE_MAX + EVC_P2P_FRAME_OVERHEAD)
+#include "node/live/p2p_handshake.h" /* the handshake's bytes; EVC_P2P_FRAME_OVERHEAD, _SIZE_MAX */
 
 #define EVC_P2P_HANDSHAKE_TIMEOUT_MS_DEFAULT 5000u
 #define EVC_P2P_SEND_QUEUE_BYTES_MAX_DEFAULT (32u * 1024u * 1024u)

@@ -4,25 +4,20 @@
 #define H2O_USE_LIBUV 1
 #include "node/live/rpc.h"
 
-#include <cjson/cJSON.h>
 #include <h2o.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "node/common/assert.h"
 #include "node/common/error.h"
-#include "node/common/hex.h"
 #include "node/live/env_live.h"
+#include "node/live/rpc_handler.h"
 
 #define DRAIN_TICK_MS 20u
 #define DRAIN_TICKS_MAX 100u /* 2 s for open connections to finish after a stop */
 #define REQ_TIMEOUT_MS 10000u
 #define LISTEN_BACKLOG 128
-#define REASON_TEXT_MAX 256
-#define HEIGHT_DIGITS_MAX 20
 
 struct evc_rpc {
   struct evc_live *live;
@@ -42,326 +37,64 @@ struct rpc_handler {
   struct evc_rpc *rpc;
 };
 
-/* ---- responses ---- */
+/* ---- requests: node/live/rpc_handler.c answers, this copies the answer out ---- */
 
-static int respond(h2o_req_t *req, int status, const char *reason, const char *content_type,
-                   const char *body, size_t size) {
-  req->res.status = status;
-  req->res.reason = reason;
-  req->res.content_length = size;
-  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
-                 strlen(content_type));
-  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                 H2O_STRLIT("no-store"));
-  h2o_send_inline(req, body, size);
-  return 0;
-}
-
-/* Sends a cJSON document (consumed) as the body. */
-static int respond_json(h2o_req_t *req, int status, const char *reason, cJSON *doc) {
-  char *text = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
-  cJSON_Delete(doc);
-  if (text == NULL) {
-    static const char oom[] = "{\"error\":\"out of memory\"}";
-    return respond(req, 500, "Internal Server Error", "application/json", oom, sizeof oom - 1);
-  }
-  respond(req, status, reason, "application/json", text, strlen(text));
-  cJSON_free(text);
-  return 0;
-}
-
-static int respond_error(h2o_req_t *req, int status, const char *reason, const char *message) {
-  cJSON *doc = cJSON_CreateObject();
-  if (doc != NULL && cJSON_AddStringToObject(doc, "error", message) == NULL) {
-    cJSON_Delete(doc);
-    doc = NULL;
-  }
-  return respond_json(req, status, reason, doc);
-}
-
-static int respond_text(h2o_req_t *req, int status, const char *reason, const char *text) {
-  return respond(req, status, reason, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-static int method_not_allowed(h2o_req_t *req, const char *allow) {
-  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
-  char message[REASON_TEXT_MAX];
-  snprintf(message, sizeof message, "method not allowed: use %s", allow);
-  return respond_error(req, 405, "Method Not Allowed", message);
-}
-
-static bool node_available(const struct evc_live *live) {
+static bool live_available(void *arg) {
+  const struct evc_live *live = arg;
   return live->node != NULL && !live->stopping;
 }
 
-static int respond_stopping(h2o_req_t *req) {
-  return respond_error(req, 503, "Service Unavailable", "the node is stopping");
+static void live_status(void *arg, struct evc_node_status *out) {
+  const struct evc_live *live = arg;
+  evc_node_status(live->node, out);
 }
 
-/* ---- GET /status ---- */
-
-static bool add_u64(cJSON *obj, const char *key, uint64_t v) {
-  return cJSON_AddNumberToObject(obj, key, (double)v) != NULL;
+static int live_get_block(void *arg, uint64_t height, struct evc_node_block *out) {
+  struct evc_live *live = arg;
+  return evc_node_get_block(live->node, height, out);
 }
 
-static bool add_catchup(cJSON *doc, const struct evc_live *live, const struct evc_node_status *st) {
-  struct evc_metrics_progress p;
-  evc_live_metrics_progress(&live->metrics, st, &p);
-  cJSON *c = cJSON_AddObjectToObject(doc, "catchup");
-  if (c == NULL) return false;
-  bool ok = add_u64(c, "da_height", st->da_height_reached) && add_u64(c, "da_head", st->da_head) &&
-            add_u64(c, "p2p_target_height", st->p2p_target_height);
-  ok = ok && cJSON_AddNumberToObject(c, "blocks_per_second", p.known ? p.blocks_per_second : 0);
-  ok = ok && (p.eta_known ? cJSON_AddNumberToObject(c, "eta_seconds", p.eta_seconds)
-                          : cJSON_AddNullToObject(c, "eta_seconds")) != NULL;
-  const char *waiting = st->waiting_for != NULL ? st->waiting_for : "";
-  return ok && cJSON_AddStringToObject(c, "waiting_for", waiting) != NULL;
+static void live_release_block(void *arg, struct evc_node_block *b) {
+  (void)arg;
+  evc_node_block_release(b);
 }
 
-static int handle_status(struct evc_rpc *rpc, h2o_req_t *req) {
-  struct evc_live *live = rpc->live;
-  if (!node_available(live)) return respond_stopping(req);
-  struct evc_node_status st;
-  evc_node_status(live->node, &st);
-  char hash[2 * EVC_HASH_SIZE + 1];
-  evc_hex_encode(st.last_hash, EVC_HASH_SIZE, hash);
-  cJSON *doc = cJSON_CreateObject();
-  bool ok = doc != NULL && cJSON_AddStringToObject(doc, "chain_id", live->chain_id) != NULL &&
-            cJSON_AddStringToObject(doc, "role", st.aggregator ? "aggregator" : "full") != NULL &&
-            add_u64(doc, "height", st.height) &&
-            cJSON_AddStringToObject(doc, "last_block_hash", hash) != NULL &&
-            cJSON_AddStringToObject(doc, "mode", evc_mode_name(st.mode)) != NULL &&
-            add_u64(doc, "da_included_height", st.da_included_height) &&
-            add_u64(doc, "peers", st.peer_count) &&
-            add_u64(doc, "known_peers", live->cfg->peer_count) &&
-            add_u64(doc, "equivocations", st.equivocations) &&
-            add_u64(doc, "mempool_txs", st.mempool_tx_count);
-  if (ok && st.mode == EVC_MODE_CATCHING_UP) ok = add_catchup(doc, live, &st);
-  if (ok && st.failure != NULL) ok = cJSON_AddStringToObject(doc, "failure", st.failure) != NULL;
-  if (!ok) {
-    cJSON_Delete(doc);
-    doc = NULL;
-  }
-  return respond_json(req, 200, "OK", doc);
-}
-
-/* ---- GET /block/{height} ---- */
-
-static void format_time_ns(uint64_t unix_ns, char out[48]) {
-  time_t secs = (time_t)(unix_ns / 1000000000ull);
-  struct tm tm;
-  if (gmtime_r(&secs, &tm) == NULL) memset(&tm, 0, sizeof tm);
-  char date[24];
-  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, 48, "%s.%09uZ", date, (unsigned)(unix_ns % 1000000000ull));
-}
-
-static bool add_hex(cJSON *obj, const char *key, const uint8_t *bytes, size_t size) {
-  char text[2 * EVC_HASH_SIZE + 1];
-  EVC_ASSERT(size <= EVC_HASH_SIZE);
-  evc_hex_encode(bytes, size, text);
-  return cJSON_AddStringToObject(obj, key, text) != NULL;
-}
-
-static bool add_txs(cJSON *doc, const struct evc_node_block *b) {
-  struct evc_data d;
-  if (evc_data_decode(b->data, b->data_size, &d) != 0) return false;
-  cJSON *arr = cJSON_AddArrayToObject(doc, "txs");
-  bool ok = arr != NULL;
-  for (uint32_t i = 0; ok && i < d.tx_count; i++) {
-    size_t b64_size = sodium_base64_ENCODED_LEN(d.txs[i].size, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(b64_size);
-    ok = b64 != NULL;
-    if (ok) {
-      sodium_bin2base64(b64, b64_size, d.txs[i].bytes, d.txs[i].size,
-                        sodium_base64_VARIANT_ORIGINAL);
-      cJSON *s = cJSON_CreateString(b64);
-      ok = s != NULL && cJSON_AddItemToArray(arr, s);
-    }
-    free(b64);
-  }
-  evc_data_release(&d);
-  return ok;
-}
-
-static cJSON *block_json(const struct evc_node_block *b) {
-  const struct evc_header *h = &b->sh.header;
-  char time_text[48];
-  format_time_ns(h->time_ns, time_text);
-  cJSON *doc = cJSON_CreateObject();
-  bool ok = doc != NULL && add_u64(doc, "height", h->height) &&
-            add_hex(doc, "hash", b->hash, EVC_HASH_SIZE) &&
-            add_hex(doc, "last_hash", h->last_header_hash, EVC_HASH_SIZE) &&
-            add_hex(doc, "app_hash", h->app_hash, EVC_HASH_SIZE) &&
-            add_hex(doc, "data_hash", h->data_hash, EVC_HASH_SIZE) &&
-            cJSON_AddStringToObject(doc, "time", time_text) != NULL &&
-            add_hex(doc, "proposer", h->proposer, EVC_ADDRESS_SIZE) &&
-            cJSON_AddBoolToObject(doc, "final", b->final) != NULL && add_txs(doc, b);
-  if (!ok) {
-    cJSON_Delete(doc);
-    return NULL;
-  }
-  return doc;
-}
-
-static bool parse_height(const char *text, size_t size, uint64_t *out) {
-  if (size == 0 || size > HEIGHT_DIGITS_MAX) return false;
-  uint64_t v = 0;
-  for (size_t i = 0; i < size; i++) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    uint64_t d = (uint64_t)(text[i] - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
-}
-
-static int handle_block(struct evc_rpc *rpc, h2o_req_t *req, const char *arg, size_t arg_size) {
-  struct evc_live *live = rpc->live;
-  uint64_t height;
-  if (!parse_height(arg, arg_size, &height)) {
-    return respond_error(req, 400, "Bad Request",
-                         "malformed height: use /block/<decimal height>, e.g. /block/12");
-  }
-  if (!node_available(live)) return respond_stopping(req);
-  struct evc_node_block b;
-  int rc = evc_node_get_block(live->node, height, &b);
-  if (rc == EVC_ENOTFOUND) return respond_error(req, 404, "Not Found", "no block at that height");
-  if (rc != 0) {
-    char message[REASON_TEXT_MAX];
-    snprintf(message, sizeof message, "cannot read the block: %s", evc_strerror(rc));
-    return respond_error(req, rc == EVC_ESTATE ? 503 : 500, "Error", message);
-  }
-  cJSON *doc = block_json(&b);
-  evc_node_block_release(&b);
-  return respond_json(req, 200, "OK", doc);
-}
-
-/* ---- POST /tx ---- */
-
-static int handle_tx(struct evc_rpc *rpc, h2o_req_t *req) {
-  struct evc_live *live = rpc->live;
-  if (!node_available(live)) return respond_stopping(req);
-  if (!live->cfg->aggregator) {
-    return respond_error(req, 405, "Method Not Allowed",
-                         "this is a full node: it does not accept transactions; send them to the "
-                         "sequencer's RPC (POST /tx)");
-  }
-  uint8_t hash[EVC_HASH_SIZE];
-  const uint8_t *body = (const uint8_t *)req->entity.base;
-  int rc = body != NULL && req->entity.len > 0
-               ? evc_node_submit_tx(live->node, body, req->entity.len, hash)
-               : EVC_EINVAL;
-  if (rc == 0) {
-    cJSON *doc = cJSON_CreateObject();
-    if (doc != NULL && !add_hex(doc, "hash", hash, EVC_HASH_SIZE)) {
-      cJSON_Delete(doc);
-      doc = NULL;
-    }
-    return respond_json(req, 200, "OK", doc);
-  }
-  struct evc_node_status st;
-  evc_node_status(live->node, &st);
-  char message[REASON_TEXT_MAX];
-  switch (rc) {
-  case EVC_ESTATE:
-    snprintf(message, sizeof message, "not accepting transactions while %s: retry once the "
-             "node is producing", evc_mode_name(st.mode));
-    return respond_error(req, 503, "Service Unavailable", message);
-  case EVC_EFULL:
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-    return respond_error(req, 429, "Too Many Requests", "the mempool is full: retry later");
-  case EVC_EINVAL:
-  case EVC_ETOOBIG:
-    snprintf(message, sizeof message, "malformed transaction (%s): the key/value executor takes "
-             "\"key=value\", at most %u bytes", evc_strerror(rc), EVC_TX_SIZE_MAX);
-    return respond_error(req, 400, "Bad Request", message);
-  default:
-    snprintf(message, sizeof message, "cannot admit the transaction: %s", evc_strerror(rc));
-    return respond_error(req, 500, "Internal Server Error", message);
-  }
-}
-
-/* ---- health and metrics ---- */
-
-/* Ready: an aggregator producing, or a full node syncing within a DA block of the DA head. */
-static bool ready_reason(const struct evc_live *live, char *out, size_t size) {
-  struct evc_node_status st;
-  evc_node_status(live->node, &st);
-  bool caught_up_da = st.da_head > 0 && st.da_height_reached + 1 >= st.da_head;
-  if (st.mode == EVC_MODE_PRODUCING) return true;
-  if (st.mode == EVC_MODE_SYNCING && caught_up_da) return true;
-  if (st.mode == EVC_MODE_CATCHING_UP || st.mode == EVC_MODE_SYNCING) {
-    snprintf(out, size, "%s: DA %llu/%llu, peers %u/%u%s%s",
-             st.mode == EVC_MODE_SYNCING ? "syncing" : "catching up",
-             (unsigned long long)st.da_height_reached, (unsigned long long)st.da_head,
-             st.peer_count, live->cfg->peer_count, st.waiting_for != NULL ? ", waiting for " : "",
-             st.waiting_for != NULL ? st.waiting_for : "");
-  } else if (st.mode == EVC_MODE_FAILED) {
-    snprintf(out, size, "failed: %s", st.failure != NULL ? st.failure : "see the log");
-  } else {
-    snprintf(out, size, "%s", evc_mode_name(st.mode));
-  }
-  return false;
-}
-
-static int handle_ready(struct evc_rpc *rpc, h2o_req_t *req) {
-  if (!node_available(rpc->live)) {
-    return respond_text(req, 503, "Service Unavailable", "stopping\n");
-  }
-  char reason[REASON_TEXT_MAX + 16];
-  if (ready_reason(rpc->live, reason, sizeof reason - 1)) {
-    return respond_text(req, 200, "OK", "ready\n");
-  }
-  strcat(reason, "\n");
-  return respond_text(req, 503, "Service Unavailable", reason);
-}
-
-static int handle_metrics(struct evc_rpc *rpc, h2o_req_t *req) {
-  struct evc_live *live = rpc->live;
-  if (!node_available(live)) return respond_stopping(req);
-  struct evc_node_status st;
-  evc_node_status(live->node, &st);
-  char *text = NULL;
-  size_t size = 0;
-  if (evc_live_metrics_render(&live->metrics, &st, live->chain_id, live->cfg->peer_count, &text,
-                              &size) != 0) {
-    return respond_error(req, 500, "Internal Server Error", "out of memory");
-  }
-  respond(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", text, size);
-  free(text);
-  return 0;
-}
-
-/* ---- routing ---- */
-
-static bool is(h2o_iovec_t v, const char *text) {
-  return h2o_memis(v.base, v.len, text, strlen(text));
+static int live_submit_tx(void *arg, const uint8_t *tx, size_t size,
+                          uint8_t hash_out[EVC_HASH_SIZE]) {
+  struct evc_live *live = arg;
+  return evc_node_submit_tx(live->node, tx, size, hash_out);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req) {
   struct evc_rpc *rpc = ((struct rpc_handler *)self)->rpc;
-  h2o_iovec_t path = req->path_normalized;
-  bool get = is(req->method, "GET") || is(req->method, "HEAD");
-  static const char block_prefix[] = "/block/";
-  size_t prefix_size = sizeof block_prefix - 1;
-  if (is(path, "/tx")) {
-    return is(req->method, "POST") ? handle_tx(rpc, req) : method_not_allowed(req, "POST");
+  struct evc_live *live = rpc->live;
+  const struct evc_rpc_node node = {
+      .arg = live, .available = live_available, .status = live_status,
+      .get_block = live_get_block, .release_block = live_release_block,
+      .submit_tx = live_submit_tx, .chain_id = live->chain_id,
+      .aggregator = live->cfg->aggregator, .known_peers = live->cfg->peer_count,
+      .metrics = &live->metrics};
+  struct evc_rpc_response res;
+  evc_rpc_handle(&node, req->method.base, req->method.len, req->path_normalized.base,
+                 req->path_normalized.len, (const uint8_t *)req->entity.base, req->entity.len,
+                 &res);
+  req->res.status = res.status;
+  req->res.reason = res.reason;
+  req->res.content_length = res.body_size;
+  if (res.header_name != NULL) {
+    const h2o_token_t *token =
+        strcmp(res.header_name, "Allow") == 0 ? H2O_TOKEN_ALLOW : H2O_TOKEN_RETRY_AFTER;
+    EVC_ASSERT(token == H2O_TOKEN_ALLOW || strcmp(res.header_name, "Retry-After") == 0);
+    h2o_add_header(&req->pool, &req->res.headers, token, NULL, res.header_value,
+                   strlen(res.header_value));
   }
-  bool known = is(path, "/status") || is(path, "/health/live") || is(path, "/health/ready") ||
-               is(path, "/metrics") ||
-               (path.len >= prefix_size && memcmp(path.base, block_prefix, prefix_size) == 0);
-  if (!known) {
-    return respond_error(req, 404, "Not Found", "unknown path: try /status, /block/{height}, "
-                         "/health/live, /health/ready, /metrics or POST /tx");
-  }
-  if (!get) return method_not_allowed(req, "GET");
-  if (is(path, "/status")) return handle_status(rpc, req);
-  if (is(path, "/health/live")) return respond_text(req, 200, "OK", "ok\n");
-  if (is(path, "/health/ready")) return handle_ready(rpc, req);
-  if (is(path, "/metrics")) return handle_metrics(rpc, req);
-  return handle_block(rpc, req, path.base + prefix_size, path.len - prefix_size);
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, res.content_type,
+                 strlen(res.content_type));
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                 H2O_STRLIT("no-store"));
+  h2o_send_inline(req, res.body, res.body_size); /* copies the body into the request's pool */
+  evc_rpc_response_release(&res);
+  return 0;
 }
 
 /* ---- listener ---- */

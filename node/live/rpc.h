@@ -1,15 +1,16 @@
 /* The node's HTTP RPC (GET /status, /block/{height}, /health/live, /health/ready, /metrics and
- * POST /tx), served by libh2o on the runtime's libuv loop. Read-only except POST /tx, which
- * only hands a transaction to the node's mempool; it never blocks the loop. */
+ * POST /tx), served by libh2o on the runtime's libuv loop; the answers come from
+ * node/live/rpc_handler.h. Read-only except POST /tx, which only hands a transaction to the
+ * node's mempool; it never blocks the loop. */
 #ifndef EVC_LIVE_RPC_H
 #define EVC_LIVE_RPC_H
 
 #include <stddef.h>
 
+#include "node/live/rpc_handler.h" /* the answers; EVC_RPC_BODY_SIZE_MAX (larger: 413) */
+
 struct evc_live;
 struct evc_rpc;
-
-#define EVC_RPC_BODY_SIZE_MAX (64u * 1024u) /* a larger request body is refused (413) */
 
 /* Binds listen ("ip:port", port 0: any free port) and serves requests for live's node. Call
  * outside uv_run (a failure disposes h2o state, which runs the loop once).
