@@ -9,6 +9,7 @@
 #include "node/common/assert.h"
 #include "node/common/error.h"
 #include "node/common/hex.h"
+#include "node/crypto/sign_state.h"
 #include "sim/sim_internal.h"
 #include "sim/simdisk.h"
 
@@ -147,6 +148,43 @@ static int env_file_read(void *ctx, const char *name, size_t size_max, uint8_t *
   return 0;
 }
 
+/* A crash right after the sign state reached the disk (crash_after_sign, crash_at_sync on
+ * it) kills the node inside the write, before it reports the signature. The signature is
+ * made and durable all the same: the sim reports it for the node, from the bytes written,
+ * so the checker knows the key signed that block in this life (with this life's flags). */
+static void observe_signature_before_crash(void *ctx, const uint8_t *bytes, size_t size) {
+  struct evc_sim_node *node = node_of(ctx);
+  /* Only what the crash left on the disk counts: a write the crash dropped signed nothing
+   * the next life will see, and reporting the old state again would be a false re-sign. */
+  uint8_t *on_disk = NULL;
+  size_t on_disk_size = 0;
+  if (evc_simdisk_read(node->disk, EVC_SIM_SIGN_STATE_FILE, &on_disk, &on_disk_size) != 0) return;
+  bool kept = on_disk_size == size && (size == 0 || memcmp(on_disk, bytes, size) == 0);
+  free(on_disk);
+  if (!kept) return;
+  struct evc_sign_state st;
+  int rc = evc_sign_state_decode(bytes, size, evc_sim_genesis(node->sim), &st);
+  if (rc != 0) {
+    evc_simk_trace(node->sim, node->name, "note sign state written before the crash does not "
+                   "decode: %s", evc_errname(rc));
+    return;
+  }
+  if (st.has_block) {
+    char hash[2 * EVC_HASH_SIZE + 1];
+    evc_hex_encode(st.block_hash, EVC_HASH_SIZE, hash);
+    evc_simk_trace(node->sim, node->name, "observe kind=block_signed height=%" PRIu64
+                   " count=0 hash=%s text=reported by the simulator: the node died in the write",
+                   st.height, hash);
+    struct evc_observation obs;
+    memset(&obs, 0, sizeof obs);
+    obs.kind = EVC_OBS_BLOCK_SIGNED;
+    obs.height = st.height;
+    memcpy(obs.hash, st.block_hash, EVC_HASH_SIZE);
+    evc_simk_node_observed(node, &obs); /* directly: the node may be dead already */
+  }
+  evc_sign_state_release(&st);
+}
+
 static int env_file_replace(void *ctx, const char *name, const uint8_t *bytes, size_t size) {
   struct evc_sim_node *node = node_of(ctx);
   if (!file_name_ok(name) || (bytes == NULL && size > 0)) return EVC_EINVAL;
@@ -155,9 +193,13 @@ static int env_file_replace(void *ctx, const char *name, const uint8_t *bytes, s
   int rc = evc_simdisk_replace(node->disk, name, bytes, size);
   evc_simk_trace(node->sim, node->name, "file_replace name=%s size=%zu status=%s", name, size,
                  rc == 0 ? "ok" : evc_errname(rc));
-  if (rc == 0 && node->crash_after_sign && strcmp(name, EVC_SIM_SIGN_STATE_FILE) == 0) {
+  bool sign_state = strcmp(name, EVC_SIM_SIGN_STATE_FILE) == 0;
+  if (rc == 0 && sign_state && node->crash_after_sign && !node->dead) {
     node->crash_after_sign = false;
+    observe_signature_before_crash(ctx, bytes, size);
     evc_simk_node_die_now(node);
+  } else if (rc == 0 && sign_state && node->dead) {
+    observe_signature_before_crash(ctx, bytes, size); /* crash_at_sync on its sync */
   }
   return rc;
 }
