@@ -492,18 +492,33 @@ void evc_p2p_dial_failed(struct evc_node *n, const char *address, int status) {
   }
 }
 
-/* Re-asks a peer whose range request went unanswered (a lost message). */
+/* Asks a peer for its status again (it answers with STATUS). */
+static void request_status(struct evc_node *n, struct evc_peer *p) {
+  struct evc_p2p_message m;
+  memset(&m, 0, sizeof m);
+  m.type = EVC_P2P_STATUS_REQUEST;
+  send_message(n, p, &m);
+}
+
+/* Re-asks a peer whose range request went unanswered (a lost message). While catching up,
+ * also asks every connected peer for its status again: a status lost on the way would
+ * leave that peer's blocks unknown (the timeout then decides without them), and a peer's
+ * head can move after it answered (a full node syncing from another peer), and catchup
+ * must see every height a peer can prove before it lets the node produce. */
 static void tick_callback(void *arg) {
   struct evc_node *n = arg;
   n->p2p_tick_timer = 0;
   if (!evc_node_is_running(n)) return;
   uint64_t now = n->env->mono_ns(n->env->ctx);
+  bool catching_up = n->mode == EVC_MODE_CATCHING_UP;
   for (uint32_t i = 0; i < EVC_PEERS_CONNECTED_MAX; i++) {
     struct evc_peer *p = &n->peers[i];
-    if (p->used && p->requesting && now - p->request_at_ns > EVC_P2P_REQUEST_TIMEOUT_NS) {
+    if (!p->used) continue;
+    if (p->requesting && now - p->request_at_ns > EVC_P2P_REQUEST_TIMEOUT_NS) {
       p->requesting = false;
       request_more(n, p);
     }
+    if (catching_up && p->used) request_status(n, p);
   }
   n->env->timer_start(n->env->ctx, EVC_P2P_TICK_NS, tick_callback, n, &n->p2p_tick_timer);
 }
