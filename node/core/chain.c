@@ -183,8 +183,12 @@ int evc_chain_rollback_soft(struct evc_node *n, uint64_t height) {
     return EVC_ERANGE;
   }
   int rc = evc_store_rollback_to(n->store, height, &n->exec);
+  /* Inside the DA syncer's batch, the rollback's durable commit only marks the batch
+   * durable. Commit the batch now, so the rollback is on disk before it is reported: a
+   * power cut must not bring back the blocks the node already said it dropped. */
+  if (rc == 0 && evc_store_batch_is_open(n->store)) rc = evc_store_batch_commit(n->store, true);
+  evc_store_chain_state(n->store, &n->chain); /* on failure: what is on disk */
   if (rc != 0) return rc;
-  evc_store_chain_state(n->store, &n->chain);
   EVC_ASSERT(n->chain.height == height);
   n->last_time_ns = n->cfg.genesis.genesis_time_ns;
   if (height >= n->cfg.genesis.initial_height) {
