@@ -700,9 +700,26 @@ static void check_twins(struct evc_check *c) {
 
 /* Every permitted soft reorg was resolved: the nodes that held the old soft block reported an
  * equivocation and no longer hold it (or are down for good). */
+/* Whether the new block of a reorg reached anything that serves it: DA, or a node that did
+ * not end failed (its store or its sign state). A block signed by a node that then failed
+ * closed before publishing it (a disk error right after the signature) stays in that node's
+ * sign state: nobody ever sees it next to the old block, so there is nothing to resolve. */
+static bool reorg_new_block_served(const struct evc_check *c, const struct soft_reorg *sr) {
+  if (sr->height >= c->global_capacity) return false;
+  const struct global_entry *g = &c->global[sr->height];
+  if (!g->present || memcmp(g->hash, sr->new_hash, EVC_HASH_SIZE) != 0) return true;
+  if (g->holders & (1u << DA_PLACE)) return true;
+  uint32_t places = g->holders | g->sign_holders;
+  for (size_t i = 0; i < c->node_count; i++) {
+    if ((places & (1u << i)) && !failed_node(&c->nodes[i])) return true;
+  }
+  return false;
+}
+
 static void check_reorgs(struct evc_check *c) {
   for (size_t r = 0; r < c->reorg_count; r++) {
     const struct soft_reorg *sr = &c->reorgs[r];
+    if (!reorg_new_block_served(c, sr)) continue;
     for (size_t i = 0; i < c->node_count; i++) {
       if (!(sr->holders & (1u << i))) continue;
       const struct node_chain *nc = &c->nodes[i];
