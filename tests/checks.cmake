@@ -56,6 +56,12 @@ foreach(scenario ${EVC_REGRESSIONS})
   set_tests_properties(regression_${name} PROPERTIES TIMEOUT 900)
 endforeach()
 
+# The exact swarm runs that found each bug (tests/regression_seeds.txt).
+add_test(NAME regression_named_seeds
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/regression_seeds.sh $<TARGET_FILE:evc-sim>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/regression_seeds.txt)
+set_tests_properties(regression_named_seeds PROPERTIES TIMEOUT 600)
+
 # The smoke sweep: every scenario and fixed regression, swarm on. Fewer seeds under the
 # sanitizers (each run is about ten times slower there).
 if(EVC_SANITIZE)
