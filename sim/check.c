@@ -4,6 +4,7 @@
  * a fork, with the exceptions DESIGN.md lists: a block only ever held by a wiped or lost
  * node (forgotten with it), heights above H under --catchup.da-only, and twins. */
 #include "sim/check.h"
+#include "sim/simdisk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct node_chain {
   uint32_t answered;       /* nodes that answered it (status) in this life before producing */
   uint64_t *produced_at;   /* virtual time each height was produced (0: not by this node) */
   bool boot_pending;       /* started; its first mode observation reports its store head */
+  uint64_t disk_faults_at_boot; /* evc_simdisk_faults_fired of its disk when it last booted */
 };
 
 struct global_entry {
@@ -320,6 +322,15 @@ static void on_produced(struct evc_check *c, struct node_chain *nc, uint64_t hei
  * held with an unknown hash: they count as held, and compare equal to anything. */
 static void on_boot(struct evc_check *c, struct node_chain *nc, uint64_t head) {
   nc->boot_pending = false;
+  /* A disk fault since the last boot (a misdirected write, a lost fsync) can lose even a
+   * durable commit, in a way no store can tell from a power cut: what this node marked final
+   * may be soft again, or gone. Its own finality marks no longer bind it (DA's and the other
+   * nodes' do); it re-learns them from DA. */
+  uint64_t faults = evc_simdisk_faults_fired(evc_sim_node_disk(nc->node));
+  if (faults != nc->disk_faults_at_boot) {
+    nc->disk_faults_at_boot = faults;
+    for (uint64_t h = 0; h < nc->capacity; h++) nc->blocks[h].final = false;
+  }
   /* A power cut right after a durable commit loses the commit's observation, not the
    * block: heights up to the head it booted with are held, some with a hash unseen. */
   if (head > 0 && chain_reserve(nc, head) != 0) {
@@ -716,30 +727,44 @@ static bool reorg_new_block_served(const struct evc_check *c, const struct soft_
   return false;
 }
 
-static void check_reorgs(struct evc_check *c) {
+/* The first permitted soft reorg not resolved yet, described in msg; true when all are. */
+static bool reorgs_resolved(const struct evc_check *c, char *msg, size_t size) {
   for (size_t r = 0; r < c->reorg_count; r++) {
     const struct soft_reorg *sr = &c->reorgs[r];
     if (!reorg_new_block_served(c, sr)) continue;
     for (size_t i = 0; i < c->node_count; i++) {
       if (!(sr->holders & (1u << i))) continue;
       const struct node_chain *nc = &c->nodes[i];
-      struct evc_sim_node_view v;
-      evc_sim_node_get_view(nc->node, &v);
       /* A node that failed closed (an unrepairable disk, a conflict) serves nothing: it cannot
        * resolve the reorg, and it is not asked to. */
-      if (strcmp(v.mode, "failed") == 0) continue;
+      if (failed_node(nc)) continue;
       bool holds = sr->height < nc->capacity && nc->blocks[sr->height].present &&
                    memcmp(nc->blocks[sr->height].hash, sr->old_hash, EVC_HASH_SIZE) == 0;
       if (holds) {
-        return fail(c, EVC_CHECK_SAFETY, "soft reorg at height %llu unresolved: %s still holds "
-                    "the old block", (unsigned long long)sr->height, evc_sim_node_name(nc->node));
+        snprintf(msg, size, "soft reorg at height %llu unresolved: %s still holds the old block",
+                 (unsigned long long)sr->height, evc_sim_node_name(nc->node));
+        return false;
       }
       if (nc->equivocations == 0) {
-        return fail(c, EVC_CHECK_SAFETY, "soft reorg at height %llu: %s never reported it",
-                    (unsigned long long)sr->height, evc_sim_node_name(nc->node));
+        snprintf(msg, size, "soft reorg at height %llu: %s never reported it",
+                 (unsigned long long)sr->height, evc_sim_node_name(nc->node));
+        return false;
       }
     }
   }
+  return true;
+}
+
+bool evc_check_reorgs_resolved(const struct evc_check *c) {
+  char msg[160];
+  return reorgs_resolved(c, msg, sizeof msg);
+}
+
+/* Every permitted soft reorg was resolved: the nodes that held the old soft block reported an
+ * equivocation and no longer hold it (or are down for good). */
+static void check_reorgs(struct evc_check *c) {
+  char msg[160];
+  if (!reorgs_resolved(c, msg, sizeof msg)) fail(c, EVC_CHECK_SAFETY, "%s", msg);
 }
 
 enum evc_check_failure evc_check_finish(struct evc_check *c, uint64_t bound_ns) {

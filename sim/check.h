@@ -44,6 +44,9 @@ bool evc_check_converged(const struct evc_check *c, const struct evc_sim_node *a
                          const struct evc_sim_node *b, char *msg, size_t msg_size);
 /* True when the liveness rule already holds now (the runner ends a run early only then). */
 bool evc_check_liveness_holds(const struct evc_check *c, uint64_t bound_ns);
+/* Whether every permitted soft reorg is resolved already (evc_check_finish fails on one
+ * that is not); a run keeps going while one is pending, up to its deadline. */
+bool evc_check_reorgs_resolved(const struct evc_check *c);
 /* The same, with the first unmet part of the rule in msg when it does not hold. */
 bool evc_check_liveness_why(const struct evc_check *c, uint64_t bound_ns, char *msg,
                             size_t size);

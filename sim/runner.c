@@ -509,7 +509,8 @@ static void run_out(struct run *r) {
   char msg[512] = "";
   while (!r->failed) {
     if (expectations_hold(r, msg, sizeof msg) &&
-        evc_check_liveness_holds(r->check, liveness_bound_ns(r))) {
+        evc_check_liveness_holds(r->check, liveness_bound_ns(r)) &&
+        evc_check_reorgs_resolved(r->check)) {
       return;
     }
     uint64_t now = evc_sim_now(r->sim);
