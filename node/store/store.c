@@ -550,6 +550,20 @@ static int store_open_steps(struct evc_store *s, const char *vfs_name,
   return code;
 }
 
+/* One thread per process uses SQLite (the node's loop; the simulator; evc-da's loop): its
+ * mutexes and memory statistics only cost time. These settings can be made only before
+ * SQLite initialises; when the host initialised it first (the simulator does), SQLite says
+ * SQLITE_MISUSE and keeps its defaults, which are correct too. */
+static void configure_sqlite(void) {
+  static bool configured;
+  if (configured) return;
+  configured = true;
+  int rc = sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+  EVC_ASSERT(rc == SQLITE_OK || rc == SQLITE_MISUSE);
+  rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  EVC_ASSERT(rc == SQLITE_OK || rc == SQLITE_MISUSE);
+}
+
 int evc_store_open(const char *path, const char *vfs_name,
                    const uint8_t genesis_hash[EVC_HASH_SIZE], uint64_t initial_height,
                    const uint8_t initial_app_hash[EVC_HASH_SIZE], struct evc_store **out,
@@ -560,6 +574,7 @@ int evc_store_open(const char *path, const char *vfs_name,
   EVC_ASSERT(out != NULL);
   EVC_ASSERT(initial_height >= 1);
   EVC_ASSERT(initial_height < STORE_HEIGHT_MAX / 2);
+  configure_sqlite();
   *out = NULL;
   if (err != NULL && err_size > 0) err[0] = '\0';
   struct evc_store *s = calloc(1, sizeof *s);
