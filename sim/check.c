@@ -667,6 +667,12 @@ static void check_liveness(struct evc_check *c, uint64_t bound_ns) {
   if (!liveness_holds(c, bound_ns, msg, sizeof msg)) fail(c, EVC_CHECK_LIVENESS, "%s", msg);
 }
 
+static bool node_running(const struct node_chain *nc) {
+  struct evc_sim_node_view v;
+  evc_sim_node_get_view(nc->node, &v);
+  return v.running;
+}
+
 static bool failed_node(const struct node_chain *nc) {
   struct evc_sim_node_view v;
   evc_sim_node_get_view(nc->node, &v);
@@ -735,9 +741,10 @@ static bool reorgs_resolved(const struct evc_check *c, char *msg, size_t size) {
     for (size_t i = 0; i < c->node_count; i++) {
       if (!(sr->holders & (1u << i))) continue;
       const struct node_chain *nc = &c->nodes[i];
-      /* A node that failed closed (an unrepairable disk, a conflict) serves nothing: it cannot
-       * resolve the reorg, and it is not asked to. */
-      if (failed_node(nc)) continue;
+      /* A node that failed closed (an unrepairable disk, a conflict) or is down at the end
+       * serves nothing: it cannot resolve the reorg now, and it is not asked to (once it
+       * runs again, its DA follower finds the new block and rolls back, as any holder's). */
+      if (failed_node(nc) || !node_running(nc)) continue;
       bool holds = sr->height < nc->capacity && nc->blocks[sr->height].present &&
                    memcmp(nc->blocks[sr->height].hash, sr->old_hash, EVC_HASH_SIZE) == 0;
       if (holds) {
