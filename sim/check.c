@@ -38,6 +38,7 @@ struct node_chain {
   uint64_t *produced_at;   /* virtual time each height was produced (0: not by this node) */
   bool boot_pending;       /* started; its first mode observation reports its store head */
   uint64_t disk_faults_at_boot; /* evc_simdisk_faults_fired of its disk when it last booted */
+  bool durability_lied;    /* booted after a disk fault: its own finality marks may be lost */
 };
 
 struct global_entry {
@@ -248,7 +249,8 @@ static void on_stored(struct evc_check *c, struct node_chain *nc, uint64_t heigh
                       const uint8_t *hash) {
   if (chain_reserve(nc, height) != 0) return fail(c, EVC_CHECK_SAFETY, "checker out of memory");
   struct held *h = &nc->blocks[height];
-  if (h->present && h->final && !h->unknown && memcmp(h->hash, hash, EVC_HASH_SIZE) != 0) {
+  if (h->present && h->final && !h->unknown && !nc->durability_lied &&
+      memcmp(h->hash, hash, EVC_HASH_SIZE) != 0) {
     char a[17], b[17];
     hex8(h->hash, a);
     hex8(hash, b);
@@ -266,7 +268,7 @@ static void on_stored(struct evc_check *c, struct node_chain *nc, uint64_t heigh
 static void on_rolled_back(struct evc_check *c, struct node_chain *nc, uint64_t height) {
   for (uint64_t h = height + 1; h < nc->capacity; h++) {
     if (!nc->blocks[h].present) continue;
-    if (nc->blocks[h].final) {
+    if (nc->blocks[h].final && !nc->durability_lied) {
       return fail(c, EVC_CHECK_SAFETY, "final block rolled back on %s at height %llu",
                   evc_sim_node_name(nc->node), (unsigned long long)h);
     }
@@ -324,13 +326,12 @@ static void on_boot(struct evc_check *c, struct node_chain *nc, uint64_t head) {
   nc->boot_pending = false;
   /* A disk fault since the last boot (a misdirected write, a lost fsync) can lose even a
    * durable commit, in a way no store can tell from a power cut: what this node marked final
-   * may be soft again, or gone. Its own finality marks no longer bind it (DA's and the other
-   * nodes' do); it re-learns them from DA. */
+   * may be soft again, or gone. From then on its own finality marks no longer bind it (DA's
+   * and the other nodes' still do): it may roll back or replace a block it had marked final,
+   * and re-learns finality from DA. The marks still count for liveness. */
   uint64_t faults = evc_simdisk_faults_fired(evc_sim_node_disk(nc->node));
-  if (faults != nc->disk_faults_at_boot) {
-    nc->disk_faults_at_boot = faults;
-    for (uint64_t h = 0; h < nc->capacity; h++) nc->blocks[h].final = false;
-  }
+  if (faults > nc->disk_faults_at_boot) nc->durability_lied = true;
+  nc->disk_faults_at_boot = faults; /* lower after lose_machine: a new disk counts afresh */
   /* A power cut right after a durable commit loses the commit's observation, not the
    * block: heights up to the head it booted with are held, some with a hash unseen. */
   if (head > 0 && chain_reserve(nc, head) != 0) {
