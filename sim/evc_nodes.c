@@ -89,7 +89,9 @@ static int create(struct evc_env *env, const struct evc_sim_node_spec *spec, boo
    * stays valid until the runtime tears it down, like any failed node. */
   if (evc_node_start(w->node) == 0 && aggregator && w->txs_per_block > 0) {
     rc = env->timer_start(env->ctx, w->block_time_ns, tx_timer_callback, w, &w->tx_timer);
-    if (rc != 0) {
+    /* EVC_ESTOPPED: the node died while it started (a crash at one of its first syncs); the
+     * runtime tears it down like any dead node, so the object is still handed over. */
+    if (rc != 0 && rc != EVC_ESTOPPED) {
       evc_node_free(w->node);
       free(w);
       return rc;
@@ -647,6 +649,7 @@ static int create_byz(struct evc_env *env, const struct evc_sim_node_spec *spec,
   b->inner = inner;
   if (kind == BYZ_FLOOD) {
     rc = env->timer_start(env->ctx, BYZ_FLOOD_TICK_NS, byz_flood_callback, b, &b->flood_timer);
+    if (rc == EVC_ESTOPPED) rc = 0; /* it died while starting: torn down like any dead node */
   }
   if (rc != 0) {
     destroy(inner);
