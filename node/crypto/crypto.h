@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node/types/sha256.h" /* evc_sha256 */
 #include "node/types/types.h"
+#include "node/types/verify.h" /* evc_verify */
 
 #define EVC_SEED_SIZE 32
 
@@ -26,13 +28,8 @@ int evc_keypair_generate(struct evc_keypair *out);
 void evc_keypair_seed(const struct evc_keypair *kp, uint8_t seed_out[EVC_SEED_SIZE]);
 /* Overwrites the key pair with zeros in a way the compiler cannot elide. */
 void evc_keypair_wipe(struct evc_keypair *kp);
-/* SHA-256 of size bytes. */
-void evc_sha256(const void *bytes, size_t size, uint8_t out[EVC_HASH_SIZE]);
 /* Detached ed25519 signature of msg with kp's secret key. */
 void evc_sign(const struct evc_keypair *kp, const uint8_t *msg, size_t size,
               uint8_t sig[EVC_SIG_SIZE]);
-/* 0 when sig is a valid signature of msg under pubkey, EVC_ESIG otherwise. */
-int evc_verify(const uint8_t pubkey[EVC_PUBKEY_SIZE], const uint8_t *msg, size_t size,
-               const uint8_t sig[EVC_SIG_SIZE]);
 
 #endif

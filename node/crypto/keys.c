@@ -6,8 +6,6 @@
 
 #include "node/common/assert.h"
 #include "node/common/error.h"
-#include "node/types/sha256.h"
-#include "node/types/verify.h"
 
 _Static_assert(EVC_PUBKEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 public key size");
 _Static_assert(EVC_SECKEY_SIZE == crypto_sign_SECRETKEYBYTES, "ed25519 secret key size");
@@ -49,12 +47,6 @@ void evc_keypair_wipe(struct evc_keypair *kp) {
   sodium_memzero(kp, sizeof *kp);
 }
 
-void evc_sha256(const void *bytes, size_t size, uint8_t out[EVC_HASH_SIZE]) {
-  EVC_ASSERT(bytes != NULL || size == 0);
-  EVC_ASSERT(out != NULL);
-  evc_sha256_digest(bytes, size, out);
-}
-
 void evc_sign(const struct evc_keypair *kp, const uint8_t *msg, size_t size,
               uint8_t sig[EVC_SIG_SIZE]) {
   EVC_ASSERT(kp != NULL);
@@ -64,12 +56,4 @@ void evc_sign(const struct evc_keypair *kp, const uint8_t *msg, size_t size,
   int rc = crypto_sign_detached(sig, NULL, size == 0 ? empty : msg, (unsigned long long)size,
                                 kp->seckey);
   EVC_ASSERT(rc == 0);
-}
-
-int evc_verify(const uint8_t pubkey[EVC_PUBKEY_SIZE], const uint8_t *msg, size_t size,
-               const uint8_t sig[EVC_SIG_SIZE]) {
-  EVC_ASSERT(pubkey != NULL);
-  EVC_ASSERT(msg != NULL || size == 0);
-  EVC_ASSERT(sig != NULL);
-  return evc_ed25519_verify(sig, msg, size, pubkey);
 }

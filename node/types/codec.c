@@ -373,7 +373,7 @@ int evc_header_hash(const struct evc_header *h, uint8_t out[EVC_HASH_SIZE]) {
   size_t size = 0;
   int rc = evc_header_encode(h, buf, sizeof buf, &size);
   if (rc != 0) return rc;
-  evc_sha256_digest(buf, size, out);
+  evc_sha256(buf, size, out);
   return 0;
 }
 
@@ -412,7 +412,7 @@ int evc_signed_header_verify(const struct evc_signed_header *sh,
   size_t size = 0;
   /* A header that breaks a limit has no canonical encoding, so nothing can sign it. */
   if (evc_header_encode(&sh->header, buf, sizeof buf, &size) != 0) return EVC_ESIG;
-  return evc_ed25519_verify(sh->signature, buf, size, pubkey);
+  return evc_verify(pubkey, buf, size, sh->signature);
 }
 
 void evc_address_from_pubkey(const uint8_t pubkey[EVC_PUBKEY_SIZE],
@@ -420,7 +420,7 @@ void evc_address_from_pubkey(const uint8_t pubkey[EVC_PUBKEY_SIZE],
   EVC_ASSERT(pubkey != NULL);
   EVC_ASSERT(out != NULL);
   uint8_t digest[EVC_HASH_SIZE];
-  evc_sha256_digest(pubkey, EVC_PUBKEY_SIZE, digest);
+  evc_sha256(pubkey, EVC_PUBKEY_SIZE, digest);
   memcpy(out, digest, EVC_ADDRESS_SIZE);
 }
 
@@ -428,7 +428,7 @@ void evc_namespace_from_string(const char *text, uint8_t out[EVC_NAMESPACE_SIZE]
   EVC_ASSERT(text != NULL);
   EVC_ASSERT(out != NULL);
   uint8_t digest[EVC_HASH_SIZE];
-  evc_sha256_digest(text, strlen(text), digest);
+  evc_sha256(text, strlen(text), digest);
   memset(out, 0, 1 + NAMESPACE_ZERO_SIZE); /* version 0, then the zero prefix */
   memcpy(out + 1 + NAMESPACE_ZERO_SIZE, digest, NAMESPACE_HASH_SIZE);
 }

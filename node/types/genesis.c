@@ -341,5 +341,5 @@ void evc_genesis_hash(const struct evc_genesis *g, uint8_t out[EVC_HASH_SIZE]) {
   evc_write_bytes(&w, g->header_namespace, EVC_NAMESPACE_SIZE);
   evc_write_bytes(&w, g->data_namespace, EVC_NAMESPACE_SIZE);
   EVC_ASSERT(w.error == 0);
-  evc_sha256_digest(buf, w.offset, out);
+  evc_sha256(buf, w.offset, out);
 }

@@ -37,7 +37,7 @@ void evc_sha256_final(struct evc_sha256 *h, uint8_t out[EVC_SHA256_SIZE]) {
   EVC_ASSERT(ok == 1);
 }
 
-void evc_sha256_digest(const void *bytes, size_t size, uint8_t out[EVC_SHA256_SIZE]) {
+void evc_sha256(const void *bytes, size_t size, uint8_t out[EVC_SHA256_SIZE]) {
   struct evc_sha256 h;
   evc_sha256_init(&h);
   evc_sha256_update(&h, bytes, size);

@@ -19,7 +19,7 @@ struct evc_sha256 {
 void evc_sha256_init(struct evc_sha256 *h);
 void evc_sha256_update(struct evc_sha256 *h, const void *bytes, size_t size);
 void evc_sha256_final(struct evc_sha256 *h, uint8_t out[EVC_SHA256_SIZE]);
-/* One-shot; bytes may be NULL when size is 0. */
-void evc_sha256_digest(const void *bytes, size_t size, uint8_t out[EVC_SHA256_SIZE]);
+/* SHA-256 of size bytes, in one call; bytes may be NULL when size is 0. */
+void evc_sha256(const void *bytes, size_t size, uint8_t out[EVC_SHA256_SIZE]);
 
 #endif

@@ -32,8 +32,7 @@ static bool curve_verify(const uint8_t sig[64], const uint8_t *msg, size_t size,
                                      pubkey) == 0;
 }
 
-int evc_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t size,
-                       const uint8_t pubkey[32]) {
+int evc_verify(const uint8_t pubkey[32], const uint8_t *msg, size_t size, const uint8_t sig[64]) {
   EVC_ASSERT(sig != NULL);
   EVC_ASSERT(msg != NULL || size == 0);
   EVC_ASSERT(pubkey != NULL);

@@ -10,9 +10,9 @@
 
 #define EVC_VERIFY_MEMO_SLOTS 8192u
 
-/* 0 when sig is pubkey's ed25519 signature of msg[0..size), EVC_ESIG otherwise. */
-int evc_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t size,
-                       const uint8_t pubkey[32]);
+/* 0 when sig is pubkey's ed25519 signature of msg[0..size), EVC_ESIG otherwise; msg may be
+ * NULL when size is 0. */
+int evc_verify(const uint8_t pubkey[32], const uint8_t *msg, size_t size, const uint8_t sig[64]);
 
 struct evc_verify_memo;
 
@@ -20,7 +20,7 @@ struct evc_verify_memo;
  * signature, message): bounded memory, a collision only evicts. */
 int evc_verify_memo_new(struct evc_verify_memo **out);
 void evc_verify_memo_free(struct evc_verify_memo *m);
-/* Makes evc_ed25519_verify consult m (NULL: none). Process-wide and not thread-safe: only a
+/* Makes evc_verify consult m (NULL: none). Process-wide and not thread-safe: only a
  * host whose verifications all run on one thread may install one (never the live node, whose
  * checks run on a thread pool). */
 void evc_verify_memo_install(struct evc_verify_memo *m);
