@@ -161,6 +161,18 @@ static bool join_reorg_on_store(struct evc_check *c, uint64_t height, const uint
   return false;
 }
 
+/* Records a pending soft reorg at height: holders must roll old_hash back and report it. */
+static void add_reorg(struct evc_check *c, uint64_t height, const uint8_t *old_hash,
+                      const uint8_t *new_hash, uint32_t holders) {
+  EVC_ASSERT(c->reorg_count < SOFT_REORGS_MAX);
+  struct soft_reorg *r = &c->reorgs[c->reorg_count++];
+  memset(r, 0, sizeof *r);
+  r->height = height;
+  memcpy(r->old_hash, old_hash, EVC_HASH_SIZE);
+  memcpy(r->new_hash, new_hash, EVC_HASH_SIZE);
+  r->holders = holders;
+}
+
 /* The new block of a soft reorg was forgotten (held only by a wiped or restored-away store,
  * never on DA): the reorg is void and the old block may stand again. */
 static void drop_reorgs_of(struct evc_check *c, uint64_t height, const uint8_t *new_hash) {
@@ -196,12 +208,7 @@ static void global_see(struct evc_check *c, uint64_t height, const uint8_t *hash
                       !(g->holders & (1u << DA_PLACE)) && (g->sign_holders & ~bit) == 0 &&
                       (unheard || forced) && c->reorg_count < SOFT_REORGS_MAX;
     if (soft_reorg && !forgotten) {
-      struct soft_reorg *r = &c->reorgs[c->reorg_count++];
-      memset(r, 0, sizeof *r);
-      r->height = height;
-      memcpy(r->old_hash, g->hash, EVC_HASH_SIZE);
-      memcpy(r->new_hash, hash, EVC_HASH_SIZE);
-      r->holders = others;
+      add_reorg(c, height, g->hash, hash, others);
       memset(g, 0, sizeof *g);
       forgotten = true;
     }
@@ -527,12 +534,7 @@ static bool resurrect_loser(struct evc_check *c, uint64_t height, const struct h
                  memcmp(c->retired[height].hash, b->hash, EVC_HASH_SIZE) == 0;
   if (!retired && !g->overrode) return false;
   if (c->reorg_count == SOFT_REORGS_MAX) return false;
-  struct soft_reorg *r = &c->reorgs[c->reorg_count++];
-  memset(r, 0, sizeof *r);
-  r->height = height;
-  memcpy(r->old_hash, b->hash, EVC_HASH_SIZE);
-  memcpy(r->new_hash, g->hash, EVC_HASH_SIZE);
-  r->holders = bit;
+  add_reorg(c, height, b->hash, g->hash, bit);
   return true;
 }
 

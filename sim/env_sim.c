@@ -148,6 +148,33 @@ static int env_file_read(void *ctx, const char *name, size_t size_max, uint8_t *
   return 0;
 }
 
+static const char *kind_name(enum evc_observation_kind kind) {
+  switch (kind) {
+    case EVC_OBS_MODE: return "mode";
+    case EVC_OBS_BLOCK_STORED: return "block_stored";
+    case EVC_OBS_BLOCK_PRODUCED: return "block_produced";
+    case EVC_OBS_BLOCK_SIGNED: return "block_signed";
+    case EVC_OBS_ROLLED_BACK: return "rolled_back";
+    case EVC_OBS_DA_INCLUDED: return "da_included";
+    case EVC_OBS_EQUIVOCATION: return "equivocation";
+    case EVC_OBS_COUNTER: return "counter";
+    case EVC_OBS_GAUGE: return "gauge";
+    case EVC_OBS_PEER_ANSWERED: return "peer_answered";
+  }
+  return "unknown";
+}
+
+/* Traces an observation and hands it to the simulator's observers (the checker). */
+static void record_observation(struct evc_sim_node *node, const struct evc_observation *obs) {
+  char hash[2 * EVC_HASH_SIZE + 1];
+  evc_hex_encode(obs->hash, EVC_HASH_SIZE, hash);
+  const char *text = obs->text != NULL ? obs->text : "";
+  evc_simk_trace(node->sim, node->name,
+                 "observe kind=%s height=%" PRIu64 " count=%" PRIu64 " hash=%s text=%s",
+                 kind_name(obs->kind), obs->height, obs->count, hash, text);
+  evc_simk_node_observed(node, obs);
+}
+
 /* A crash right after the sign state reached the disk (crash_after_sign, crash_at_sync on
  * it) kills the node inside the write, before it reports the signature. The signature is
  * made and durable all the same: the sim reports it for the node, from the bytes written,
@@ -170,17 +197,13 @@ static void observe_signature_before_crash(void *ctx, const uint8_t *bytes, size
     return;
   }
   if (st.has_block) {
-    char hash[2 * EVC_HASH_SIZE + 1];
-    evc_hex_encode(st.block_hash, EVC_HASH_SIZE, hash);
-    evc_simk_trace(node->sim, node->name, "observe kind=block_signed height=%" PRIu64
-                   " count=0 hash=%s text=reported by the simulator: the node died in the write",
-                   st.height, hash);
     struct evc_observation obs;
     memset(&obs, 0, sizeof obs);
     obs.kind = EVC_OBS_BLOCK_SIGNED;
     obs.height = st.height;
     memcpy(obs.hash, st.block_hash, EVC_HASH_SIZE);
-    evc_simk_node_observed(node, &obs); /* directly: the node may be dead already */
+    obs.text = "reported by the simulator: the node died in the write";
+    record_observation(node, &obs); /* not env_observe: the node may be dead already */
   }
   evc_sign_state_release(&st);
 }
@@ -221,32 +244,11 @@ static void env_log(void *ctx, enum evc_log_level level, const char *line) {
                  line != NULL ? line : "");
 }
 
-static const char *kind_name(enum evc_observation_kind kind) {
-  switch (kind) {
-    case EVC_OBS_MODE: return "mode";
-    case EVC_OBS_BLOCK_STORED: return "block_stored";
-    case EVC_OBS_BLOCK_PRODUCED: return "block_produced";
-    case EVC_OBS_BLOCK_SIGNED: return "block_signed";
-    case EVC_OBS_ROLLED_BACK: return "rolled_back";
-    case EVC_OBS_DA_INCLUDED: return "da_included";
-    case EVC_OBS_EQUIVOCATION: return "equivocation";
-    case EVC_OBS_COUNTER: return "counter";
-    case EVC_OBS_GAUGE: return "gauge";
-    case EVC_OBS_PEER_ANSWERED: return "peer_answered";
-  }
-  return "unknown";
-}
 
 static void env_observe(void *ctx, const struct evc_observation *obs) {
   struct evc_sim_node *node = node_of(ctx);
   if (obs == NULL || !evc_simk_node_may_act(node)) return;
-  char hash[2 * EVC_HASH_SIZE + 1];
-  evc_hex_encode(obs->hash, EVC_HASH_SIZE, hash);
-  const char *text = obs->text != NULL ? obs->text : "";
-  evc_simk_trace(node->sim, node->name,
-                 "observe kind=%s height=%" PRIu64 " count=%" PRIu64 " hash=%s text=%s",
-                 kind_name(obs->kind), obs->height, obs->count, hash, text);
-  evc_simk_node_observed(node, obs);
+  record_observation(node, obs);
 }
 
 static void env_request_stop(void *ctx, int exit_code, const char *reason) {
