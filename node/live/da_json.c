@@ -167,7 +167,9 @@ static int request_doc(uint64_t id, const char *method, cJSON *params, char **te
 
 /* ---- client: requests ---- */
 
-static cJSON *submit_blob(const struct evc_da_blob *b) {
+/* A blob as Celestia's JSON carries it, in a Submit request (index -1: not placed yet) and in
+ * a GetAll reply (its index in the DA block). */
+static cJSON *blob_object(const struct evc_da_blob *b, double index) {
   uint8_t commitment[EVC_DA_COMMITMENT_SIZE];
   evc_da_commitment(b->namespace_id, b->bytes, b->size, commitment);
   cJSON *o = cJSON_CreateObject();
@@ -176,7 +178,7 @@ static cJSON *submit_blob(const struct evc_da_blob *b) {
   cJSON_AddItemToObject(o, "data", b64_string(b->bytes, b->size));
   cJSON_AddNumberToObject(o, "share_version", 0);
   cJSON_AddItemToObject(o, "commitment", b64_string(commitment, sizeof commitment));
-  cJSON_AddNumberToObject(o, "index", -1);
+  cJSON_AddNumberToObject(o, "index", index);
   if (cJSON_GetArraySize(o) != 5) {
     cJSON_Delete(o);
     return NULL;
@@ -206,7 +208,7 @@ int evc_da_json_submit_request(uint64_t id, const struct evc_da_blob *blobs, siz
   cJSON_AddItemToArray(params, list);
   cJSON_AddItemToArray(params, options);
   for (size_t i = 0; i < count; i++) {
-    cJSON *b = submit_blob(&blobs[i]);
+    cJSON *b = blob_object(&blobs[i], -1);
     if (b == NULL) {
       cJSON_Delete(params);
       return EVC_ENOMEM;
@@ -659,30 +661,13 @@ int evc_da_json_height_reply(const char *id, uint64_t height, char **text_out,
   return reply_doc(id, "result", cJSON_CreateNumber((double)height), text_out, size_out);
 }
 
-static cJSON *reply_blob(const struct evc_da_blob *b) {
-  uint8_t commitment[EVC_DA_COMMITMENT_SIZE];
-  evc_da_commitment(b->namespace_id, b->bytes, b->size, commitment);
-  cJSON *o = cJSON_CreateObject();
-  if (o == NULL) return NULL;
-  cJSON_AddItemToObject(o, "namespace", b64_string(b->namespace_id, EVC_NAMESPACE_SIZE));
-  cJSON_AddItemToObject(o, "data", b64_string(b->bytes, b->size));
-  cJSON_AddNumberToObject(o, "share_version", 0);
-  cJSON_AddItemToObject(o, "commitment", b64_string(commitment, sizeof commitment));
-  cJSON_AddNumberToObject(o, "index", b->index);
-  if (cJSON_GetArraySize(o) != 5) {
-    cJSON_Delete(o);
-    return NULL;
-  }
-  return o;
-}
-
 int evc_da_json_blobs_reply(const char *id, const struct evc_da_blob *blobs, size_t count,
                             char **text_out, size_t *size_out) {
   if (count == 0) return reply_doc(id, "result", cJSON_CreateNull(), text_out, size_out);
   cJSON *list = cJSON_CreateArray();
   if (list == NULL) return EVC_ENOMEM;
   for (size_t i = 0; i < count; i++) {
-    cJSON *b = reply_blob(&blobs[i]);
+    cJSON *b = blob_object(&blobs[i], blobs[i].index);
     if (b == NULL) {
       cJSON_Delete(list);
       return EVC_ENOMEM;
