@@ -383,7 +383,7 @@ static void note_rejected(struct evc_node *n, uint64_t da_height, bool bad_signa
     d->rejected_junk++;
   }
   uint64_t now = n->env->mono_ns(n->env->ctx);
-  if (d->rejected_warn_ns != 0 && now - d->rejected_warn_ns < EVC_REJECTED_WARN_INTERVAL_NS) return;
+  if (evc_log_quiet(d->rejected_warn_ns, now, EVC_REJECTED_WARN_INTERVAL_NS)) return;
   evc_logf(n->env, EVC_LOG_WARN, "event=da_blobs_rejected da_height=%llu junk=%llu "
            "bad_signature=%llu detail=\"blobs in our namespaces that do not decode as this chain's, "
            "or whose header signature fails: ignored; counts since the last report\"",
@@ -391,7 +391,7 @@ static void note_rejected(struct evc_node *n, uint64_t da_height, bool bad_signa
            (unsigned long long)d->rejected_bad_sig);
   d->rejected_junk = 0;
   d->rejected_bad_sig = 0;
-  d->rejected_warn_ns = now == 0 ? 1 : now;
+  evc_log_stamp(&d->rejected_warn_ns, now);
 }
 
 /* Everything found at one DA height, in DA order. */

@@ -34,3 +34,11 @@ int evc_log_error(const struct evc_env *env, int code, const char *fmt, ...) {
   evc_logf(env, EVC_LOG_ERROR, "%s error=%s", line, evc_errname(code));
   return code;
 }
+
+bool evc_log_quiet(uint64_t last_ns, uint64_t now_ns, uint64_t interval_ns) {
+  return last_ns != 0 && now_ns - last_ns < interval_ns;
+}
+
+void evc_log_stamp(uint64_t *last_ns, uint64_t now_ns) {
+  *last_ns = now_ns == 0 ? 1 : now_ns; /* 0 means "never": a clock at 0 still counts */
+}

@@ -185,14 +185,12 @@ static void log_waiting(struct evc_node *n, const char *waiting_for) {
   n->waiting_for = waiting_for;
   uint64_t now = n->env->mono_ns(n->env->ctx);
   bool recent = waiting_for == n->waiting_logged[0] || waiting_for == n->waiting_logged[1];
-  if (recent && n->waiting_logged_ns != 0 && now - n->waiting_logged_ns < EVC_WAITING_FLIP_QUIET_NS) {
-    return;
-  }
+  if (recent && evc_log_quiet(n->waiting_logged_ns, now, EVC_WAITING_FLIP_QUIET_NS)) return;
   if (waiting_for != n->waiting_logged[0]) {
     n->waiting_logged[1] = n->waiting_logged[0];
     n->waiting_logged[0] = waiting_for;
   }
-  n->waiting_logged_ns = now == 0 ? 1 : now;
+  evc_log_stamp(&n->waiting_logged_ns, now);
   evc_logf(n->env, EVC_LOG_INFO,
            "event=catchup_waiting for=\"%s\" height=%llu da_height=%llu da_head=%llu",
            waiting_for, (unsigned long long)n->chain.height,

@@ -518,7 +518,7 @@ static void tick_callback(void *arg) {
       p->requesting = false;
       request_more(n, p);
     }
-    if (catching_up && p->used) request_status(n, p);
+    if (catching_up) request_status(n, p);
   }
   n->env->timer_start(n->env->ctx, EVC_P2P_TICK_NS, tick_callback, n, &n->p2p_tick_timer);
 }
