@@ -118,7 +118,7 @@ struct evc_da_sync {
 
 /* A call starts at most every quarter DA block and stays in flight until its blobs land,
  * which the mempool TTL bounds to L DA blocks (then it expires and is posted again). So
- * 4 L + 4 calls in flight never make a block wait for a free call (evc_submit_inflight_limit);
+ * 4 L + 4 calls in flight never make a block wait for a free call (submitter.c);
  * the array holds that many for L up to 31. */
 #define EVC_SUBMIT_INFLIGHT_MAX 128u
 
@@ -138,7 +138,6 @@ struct evc_submitter {
   uint64_t last_call_ns;   /* monotonic time of the last call started */
   struct evc_submit_call calls[EVC_SUBMIT_INFLIGHT_MAX];
   uint32_t inflight;
-  uint32_t inflight_limit; /* 4 L + 4, at most EVC_SUBMIT_INFLIGHT_MAX */
   uint64_t submits_started;
   uint64_t submits_ok;
 };

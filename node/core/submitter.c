@@ -49,8 +49,6 @@ int evc_submitter_start(struct evc_node *n) {
   memset(s, 0, sizeof *s);
   for (uint32_t i = 0; i < EVC_SUBMIT_INFLIGHT_MAX; i++) s->calls[i].node = n;
   s->running = true;
-  uint64_t limit = 4ull * n->cfg.da_mempool_ttl_blocks + 4;
-  s->inflight_limit = limit > EVC_SUBMIT_INFLIGHT_MAX ? EVC_SUBMIT_INFLIGHT_MAX : (uint32_t)limit;
   s->batch_limit = EVC_SUBMIT_BATCH_BLOCKS_MAX;
   s->backoff_ns = EVC_SUBMIT_BACKOFF_MIN_NS;
   uint64_t first = 0;
@@ -154,9 +152,16 @@ static int batch_build(struct evc_node *n, struct submit_batch *b) {
 
 static void submit_callback(void *arg, int status, uint64_t da_height);
 
+/* 4 L + 4 calls in flight, at most EVC_SUBMIT_INFLIGHT_MAX (node_internal.h). */
+static uint32_t inflight_limit(const struct evc_node *n) {
+  uint64_t limit = 4ull * n->cfg.da_mempool_ttl_blocks + 4;
+  return limit > EVC_SUBMIT_INFLIGHT_MAX ? EVC_SUBMIT_INFLIGHT_MAX : (uint32_t)limit;
+}
+
 static struct evc_submit_call *free_call(struct evc_node *n) {
-  if (n->sub.inflight >= n->sub.inflight_limit) return NULL;
-  for (uint32_t i = 0; i < n->sub.inflight_limit; i++) {
+  uint32_t limit = inflight_limit(n);
+  if (n->sub.inflight >= limit) return NULL;
+  for (uint32_t i = 0; i < limit; i++) {
     if (!n->sub.calls[i].busy) return &n->sub.calls[i];
   }
   return NULL;
